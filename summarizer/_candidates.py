@@ -1,0 +1,184 @@
+"""What code can find before asking the model: statement sentences, names, cue phrases.
+
+A small model attributes far better when it picks a speaker from names that really occur in
+the text than when it writes one, and when it is asked about one sentence at a time; so the
+sentences worth asking about and the names to pick from are found here, by rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from summarizer import prompts
+from summarizer.grounding import AlignedText, Sentence
+
+__all__ = ["REPORTER", "UNNAMED", "Cue", "candidate_names", "find_cues", "statement_sentences"]
+
+UNNAMED = "unnamed source"
+REPORTER = "the reporter"
+_QUOTES = '«»“”„"'
+_NAME = re.compile(
+    r"[A-ZÀ-ÖØ-ÞА-Я][\w’'\-]*(?:[ \u00a0]+(?:(?:de|du|des|da|di|von|van|der|al|bin|ben|el)[ ]+)?"
+    r"[A-ZÀ-ÖØ-ÞА-Я][\w’'\-]*)*"
+)
+_NOT_NAMES = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "l",
+        "un",
+        "une",
+        "des",
+        "du",
+        "de",
+        "au",
+        "aux",
+        "selon",
+        "toutefois",
+        "en",
+        "plus",
+        "pour",
+        "par",
+        "mais",
+        "et",
+        "ou",
+        "dans",
+        "sur",
+        "après",
+        "avant",
+        "depuis",
+        "lors",
+        "alors",
+        "ainsi",
+        "cependant",
+        "pourtant",
+        "français",
+        "il",
+        "elle",
+        "ils",
+        "elles",
+        "nous",
+        "ce",
+        "cette",
+        "ces",
+        "son",
+        "sa",
+        "ses",
+        "leur",
+        "leurs",
+        "on",
+        "m",
+        "mme",
+        "mm",
+        "dr",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "at",
+        "for",
+        "by",
+        "but",
+        "and",
+        "or",
+        "according",
+        "after",
+        "before",
+        "since",
+        "while",
+        "however",
+        "he",
+        "she",
+        "they",
+        "we",
+        "it",
+        "this",
+        "that",
+        "these",
+        "his",
+        "her",
+        "their",
+        "mr",
+        "mrs",
+        "ms",
+        "der",
+        "die",
+        "das",
+        "ein",
+        "eine",
+        "und",
+        "oder",
+        "laut",
+        "nach",
+        "vor",
+        "seit",
+        "aber",
+        "er",
+        "sie",
+        "es",
+        "wir",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Cue:
+    label: str
+    start: int
+    end: int
+    sentence: int
+
+
+def statement_sentences(sentences: list[Sentence], aligned: AlignedText) -> list[int]:
+    """Ids of sentences that quote someone or use a reporting verb ("a déclaré", "said")."""
+    verbs: list[str] = prompts.lexicon()["speech"]
+    out = []
+    for s in sentences:
+        if any(q in s.text for q in _QUOTES) or any(
+            aligned.find(v, s.start, s.end) is not None for v in verbs
+        ):
+            out.append(s.id)
+    return out
+
+
+def candidate_names(text: str, limit: int = 24) -> list[str]:
+    """Capitalised names in order of first mention, minus sentence-initial function words.
+
+    A name contained in a longer one ("Ryder" in "Patrick Ryder") is dropped.
+    """
+    found: list[str] = []
+    for match in _NAME.finditer(text):
+        words = re.split(r"\s+", match.group(0))
+        while words and words[0].casefold().rstrip(".’'") in _NOT_NAMES:
+            words.pop(0)
+        name = " ".join(words).strip("’'-")
+        if len(name) < 3 or name.casefold() in _NOT_NAMES or (name.isupper() and len(name) > 12):
+            continue
+        if name not in found:
+            found.append(name)
+    kept = [n for n in found if not any(n != m and n in m.split() for m in found)]
+    kept = [n for n in kept if not any(n != m and f" {n}" in f" {m}" for m in kept)]
+    return kept[:limit]
+
+
+def find_cues(
+    kind: str, sentences: list[Sentence], ids: list[int], aligned: AlignedText
+) -> list[Cue]:
+    """Lexicon phrases of ``kind`` ("evidence" or "stance") in the given sentences.
+
+    In reading order, so the first cue of a sentence is the one a reader meets first.
+    """
+    table: dict[str, list[str]] = prompts.lexicon()[kind]
+    found: list[Cue] = []
+    for n in ids:
+        s = sentences[n - 1]
+        for label, phrases in table.items():
+            for phrase in phrases:
+                hit = aligned.find(phrase, s.start, s.end)
+                if hit is not None:
+                    found.append(Cue(label, hit[0], hit[1], n))
+    found.sort(key=lambda c: (c.sentence, c.start, c.start - c.end))
+    return found

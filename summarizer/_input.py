@@ -1,0 +1,67 @@
+"""Checks on the article text before any model is called: clear errors, never a traceback."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+from summarizer.exceptions import InputError
+
+__all__ = ["MAX_CHARS", "check_text", "decode_bytes", "text_sha256"]
+
+MAX_CHARS = 1_000_000
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def check_text(text: object, *, max_chars: int = MAX_CHARS) -> str:
+    """Return the article ready for the pipeline, or raise :class:`InputError` saying why."""
+    if not isinstance(text, str):
+        raise InputError(f"the article must be text (str), not {type(text).__name__}")
+    if not text.strip():
+        raise InputError("the article is empty (only whitespace): nothing to summarize")
+    if len(text) > max_chars:
+        raise InputError(
+            f"the article has {len(text):,} characters, over the limit of {max_chars:,}; "
+            "split it or raise max_chars"
+        )
+    bad = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
+    if bad > max(8, len(text) // 100):
+        raise InputError(
+            f"the article looks binary ({bad} control characters): pass the text, not the file"
+        )
+    # NUL and other control characters are replaced one for one, so offsets stay valid.
+    return (
+        "".join(
+            " " if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" else ch for ch in text
+        )
+        if bad
+        else text
+    )
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode a file's bytes: BOMs, then UTF-8, then cp1252/latin-1. Returns (text, encoding)."""
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("the file is binary (it contains NUL bytes), not an article")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"the file starts with a {encoding} BOM but is not {encoding}"
+                ) from exc
+    for encoding in ("utf-8", "cp1252", "latin-1"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise InputError("the file is not text in UTF-8, cp1252 or latin-1")  # pragma: no cover
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,267 @@
+"""The request step: one structured question to the model, validated, re-asked, metered.
+
+Two budgets, kept apart on purpose:
+
+* transport retries (:class:`~summarizer.retrying.RetryPolicy`) repeat the *same* request when
+  the provider fails (429, 5xx, timeouts); the ``openai`` client runs with ``max_retries=0`` so
+  nothing retries behind our back;
+* validation re-asks send the model its last answer and exactly what was wrong with it.
+
+``instructor`` turns the pydantic model into the request (JSON mode, JSON schema or tools) and
+parses the answer with our validators; we drive the re-ask loop ourselves so that each re-ask
+carries only the *last* bad answer (cost grows linearly, not quadratically, with re-asks) and
+so that usage is counted for every attempt, failed ones included. Provider exceptions are
+translated here, at the boundary, into :mod:`summarizer.exceptions`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx2
+import instructor
+import openai
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from pydantic import BaseModel, ValidationError
+
+from summarizer import prompts
+from summarizer.config import Settings
+from summarizer.exceptions import (
+    AuthenticationError,
+    BadRequestError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+    SummarizerError,
+    TokenBudgetExceededError,
+    TruncatedOutputError,
+    ValidationExhaustedError,
+)
+from summarizer.models import Usage
+
+__all__ = ["Meter", "ModelClient", "translate_provider_error"]
+
+M = TypeVar("M", bound=BaseModel)
+
+_MODES = {
+    "json": instructor.Mode.JSON,
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "tools": instructor.Mode.TOOLS,
+}
+
+
+@dataclass
+class Meter:
+    """Usage of one article, summed over every request, retry and re-ask."""
+
+    usage: Usage = field(default_factory=Usage)
+    started: float = field(default_factory=time.monotonic)
+
+    def snapshot(self) -> Usage:
+        return self.usage.model_copy(update={"seconds": round(time.monotonic() - self.started, 3)})
+
+
+class ModelClient:
+    """An ``AsyncOpenAI`` client wrapped with our retry policy, re-asks and metering."""
+
+    def __init__(
+        self, settings: Settings, *, base_url: str, http_client: httpx2.AsyncClient | None = None
+    ) -> None:
+        self.settings = settings
+        key = settings.api_key.reveal() if settings.api_key is not None else "local-no-key"
+        self._openai = openai.AsyncOpenAI(
+            api_key=key,
+            base_url=base_url,
+            max_retries=0,
+            timeout=settings.timeout,
+            http_client=http_client,
+        )
+        self._mode = _MODES[settings.mode]
+        # instructor's stubs describe the patched callable as sync; ours is a coroutine.
+        self._create: Callable[..., Awaitable[Any]] = instructor.patch(
+            create=self._send, mode=self._mode
+        )
+
+    async def aclose(self) -> None:
+        await self._openai.close()
+
+    async def _send(self, *, meter: Meter, **kwargs: Any) -> Any:
+        """One logical request: transport retries around ``chat.completions.create``."""
+        schema, own_messages = kwargs.pop("_schema"), kwargs.pop("_messages")
+        if self.settings.backend == "local" and self._mode is instructor.Mode.JSON:
+            # llama.cpp's server turns this schema into a grammar, so the model cannot leave it;
+            # instructor's copy of the schema in the system message (~2,500 tokens, 70 s of
+            # prompt on 2 cores) is dropped, and the article stays the shared prompt prefix.
+            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            kwargs["messages"] = own_messages
+
+        async def attempt() -> Any:
+            meter.usage.requests += 1
+            return await self._openai.chat.completions.create(**kwargs)
+
+        def on_retry(_attempt: int, _exc: BaseException, _wait: float) -> None:
+            meter.usage.transport_retries += 1
+
+        try:
+            response = await self.settings.retry.run(attempt, on_retry)
+        except Exception as exc:
+            raise translate_provider_error(exc, meter) from exc
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            meter.usage.prompt_tokens += usage.prompt_tokens or 0
+            meter.usage.completion_tokens += usage.completion_tokens or 0
+        return response
+
+    async def ask(
+        self,
+        response_model: type[M],
+        messages: list[dict[str, str]],
+        *,
+        meter: Meter,
+        context: dict[str, Any],
+        max_tokens: int | None = None,
+    ) -> M:
+        """Ask until the answer validates, the re-asks are spent or the token budget is."""
+        settings = self.settings
+        conversation = list(messages)
+        errors: list[str] = []
+        for attempt in range(settings.max_reasks + 1):
+            if attempt:
+                meter.usage.reasks += 1
+            last = ""
+            try:
+                # No ``context`` for instructor: it would render the messages, article text
+                # included, as Jinja templates. Grounding is checked by a second validation.
+                parsed: Any = await self._create(
+                    response_model=response_model,
+                    messages=conversation,
+                    max_retries=0,
+                    model=settings.model,
+                    temperature=0,
+                    max_tokens=max_tokens or settings.max_tokens,
+                    meter=meter,
+                    _schema=response_model.model_json_schema(),
+                    _messages=conversation,
+                )
+                last = _completion_text(getattr(parsed, "_raw_response", None))
+                return response_model.model_validate(parsed.model_dump(), context=context)
+            except IncompleteOutputException as exc:
+                raise TruncatedOutputError(
+                    f"the model's answer was cut at max_tokens={max_tokens or settings.max_tokens}"
+                    " (finish_reason=length); raise max_tokens or shorten the article",
+                    usage=meter.snapshot(),
+                ) from exc
+            except InstructorRetryException as exc:
+                cause = exc.__cause__
+                if isinstance(cause, SummarizerError):
+                    raise cause from None
+                errors = describe_errors(cause)
+                last = _completion_text(exc.last_completion)
+            except ValidationError as exc:
+                errors = describe_errors(exc)
+            budget = settings.token_budget
+            if budget is not None and meter.usage.total_tokens >= budget:
+                raise TokenBudgetExceededError(
+                    f"token budget of {budget} spent ({meter.usage.total_tokens} tokens) after "
+                    f"{attempt + 1} answers; last problems: {'; '.join(errors)[:300]}",
+                    usage=meter.snapshot(),
+                )
+            conversation = [
+                *messages,
+                {"role": "assistant", "content": last},
+                {"role": "user", "content": prompts.render("reask.user", errors=errors)},
+            ]
+        raise ValidationExhaustedError(
+            f"no valid answer after {settings.max_reasks + 1} attempts; last problems: "
+            f"{'; '.join(errors)[:500]}",
+            attempts=settings.max_reasks + 1,
+            errors=errors,
+            usage=meter.snapshot(),
+        )
+
+
+def describe_errors(exc: BaseException | None) -> list[str]:
+    """Readable, model-facing descriptions of why an answer was rejected."""
+    if isinstance(exc, ValidationError):
+        out = []
+        for err in exc.errors(include_url=False):
+            where = ".".join(str(p) for p in err["loc"]) or "answer"
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            out.append(f"{where}: {msg}")
+        return out
+    if isinstance(exc, json.JSONDecodeError):
+        return [f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"]
+    return [str(exc) or type(exc).__name__]
+
+
+def _completion_text(completion: Any) -> str:
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return ""
+    if message.content:
+        return str(message.content)
+    calls = getattr(message, "tool_calls", None) or []
+    return str(calls[0].function.arguments) if calls else ""
+
+
+def translate_provider_error(exc: BaseException, meter: Meter) -> SummarizerError:
+    """Map an ``openai``/``httpx`` exception to our tree, keeping status, body and attempts."""
+    if isinstance(exc, SummarizerError):
+        return exc
+    attempts = int(getattr(exc, "attempts", 1))
+    usage = meter.snapshot()
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        body = _excerpt(exc.response)
+        kind: type[ProviderError]
+        if status in (401, 403):
+            kind, hint = AuthenticationError, "check OPENAI_API_KEY and the model's access"
+        elif status == 429:
+            kind, hint = RateLimitError, "lower the request rate or raise the retry budget"
+        elif status >= 500 or status in (408, 409):
+            kind, hint = ProviderUnavailableError, "the endpoint is failing; try again later"
+        else:
+            kind, hint = BadRequestError, "check the model name and the endpoint's features"
+        return kind(
+            f"the model endpoint answered HTTP {status} after {attempts} attempt(s): {hint}"
+            + (f" ({body[:200]})" if body else ""),
+            status_code=status,
+            body=body,
+            attempts=attempts,
+            usage=usage,
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderUnavailableError(
+            f"the model endpoint timed out after {attempts} attempt(s); raise the timeout "
+            "or check the server",
+            attempts=attempts,
+            usage=usage,
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderUnavailableError(
+            f"could not reach the model endpoint after {attempts} attempt(s) "
+            f"({type(exc.__cause__ or exc).__name__}); check the base URL and that it is up",
+            attempts=attempts,
+            usage=usage,
+        )
+    if isinstance(exc, openai.APIResponseValidationError | openai.APIError):
+        return ProviderError(
+            f"the model endpoint sent an unusable response: {exc}"[:300],
+            attempts=attempts,
+            usage=usage,
+        )
+    return ProviderError(
+        f"the request failed: {type(exc).__name__}: {exc}"[:300], attempts=attempts, usage=usage
+    )
+
+
+def _excerpt(response: httpx2.Response) -> str:
+    try:
+        return response.text[:500]
+    except (httpx2.ResponseNotRead, UnicodeDecodeError):
+        return ""

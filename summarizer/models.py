@@ -1,0 +1,451 @@
+"""The structured summary: what the library returns, and what the model is asked for.
+
+Two families live here:
+
+* The public result, :class:`ArticleSummary` and its parts. Every quote, cue and trigger is a
+  :class:`Span` whose offsets were computed by our code from the article text, so
+  ``text[span.start:span.end] == span.text`` always holds; :meth:`ArticleSummary.check_grounded`
+  proves it for a given text.
+* The model-facing answers (``*Answer`` classes), deliberately small: the model refers to
+  numbered sentences (``[S4]``) instead of copying text, because small models paraphrase when
+  they copy and copying costs completion tokens. Their validators check every reference
+  against the article (passed as validation context) and their error messages are what the
+  model reads on a re-ask, so they say exactly what was wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+if TYPE_CHECKING:
+    from summarizer.grounding import AlignedText, Sentence
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ArticleMeta",
+    "ArticleSummary",
+    "AttributionAnswer",
+    "Basis",
+    "Claim",
+    "Commitment",
+    "Counterclaim",
+    "Event",
+    "EventAnswer",
+    "EventStatus",
+    "Evidence",
+    "EvidenceAnswer",
+    "EvidenceStatus",
+    "Inconsistency",
+    "OverviewAnswer",
+    "Provenance",
+    "Source",
+    "SourceType",
+    "Span",
+    "Stance",
+    "SummarySentence",
+    "TimeRef",
+    "Usage",
+    "attribution_model",
+]
+
+SCHEMA_VERSION = "1.0"
+
+
+class SourceType(StrEnum):
+    named_on_record = "named_on_record"
+    anonymous_described = "anonymous_described"
+    anonymous_unspecified = "anonymous_unspecified"
+    institution = "institution"
+    document = "document"
+    other_outlet = "other_outlet"
+    reporter = "reporter"
+
+
+class EventStatus(StrEnum):
+    occurred = "occurred"
+    ongoing = "ongoing"
+    planned = "planned"
+    alleged = "alleged"
+    denied = "denied"
+
+
+class Commitment(StrEnum):
+    asserted = "asserted"
+    hedged = "hedged"
+    conditional = "conditional"
+    negated = "negated"
+
+
+class EvidenceStatus(StrEnum):
+    """What the *article* shows about the evidence for a claim, not whether it is true."""
+
+    provided = "provided"
+    referenced_not_disclosed = "referenced_not_disclosed"
+    none_provided = "none_provided"
+    contested = "contested"
+    not_applicable = "not_applicable"
+    unclear = "unclear"
+
+
+class Stance(StrEnum):
+    denies = "denies"
+    disputes = "disputes"
+    qualifies = "qualifies"
+    deflects = "deflects"
+    supports = "supports"
+
+
+class Basis(StrEnum):
+    """Where a judgement came from. ``model`` alone is an unverified guess of the model."""
+
+    model = "model"
+    cue = "cue"
+    model_and_cue = "model+cue"
+
+
+_Frozen = ConfigDict(frozen=True, extra="forbid")
+
+
+class Span(BaseModel):
+    """A verbatim piece of the article; offsets are computed by our code, end-exclusive."""
+
+    model_config = _Frozen
+    text: str
+    start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end < self.start or self.end - self.start != len(self.text):
+            raise ValueError("span offsets do not match its text length")
+        return self
+
+    @classmethod
+    def of(cls, text: str, start: int, end: int) -> Span:
+        return cls(text=text[start:end], start=start, end=end)
+
+
+class Source(BaseModel):
+    model_config = _Frozen
+    id: str
+    name: str
+    role: str | None = None
+    type: SourceType
+    via: str | None = Field(
+        default=None, description="id of the source this one was relayed through"
+    )
+
+
+class TimeRef(BaseModel):
+    model_config = _Frozen
+    text: str
+    date: dt.date | None = Field(default=None, description="ISO date when resolvable")
+
+
+class Event(BaseModel):
+    model_config = _Frozen
+    id: str
+    what: str
+    trigger: Span
+    when: TimeRef | None = None
+    where: str | None = None
+    participants: list[str] = Field(default_factory=list)
+    status: EventStatus
+    reported_by: str | None = None
+
+
+class Evidence(BaseModel):
+    model_config = _Frozen
+    status: EvidenceStatus
+    cue: Span | None = None
+    note: str | None = None
+    basis: Basis = Basis.model
+
+
+class Claim(BaseModel):
+    model_config = _Frozen
+    id: str
+    speaker: str = Field(description="source id")
+    quote: Span
+    paraphrase: str | None = None
+    commitment: Commitment = Commitment.asserted
+    evidence: Evidence
+    about: list[str] = Field(default_factory=list, description="event ids")
+
+
+class Counterclaim(BaseModel):
+    model_config = _Frozen
+    id: str
+    target: str = Field(description="claim id")
+    speaker: str = Field(description="source id")
+    quote: Span
+    stance: Stance
+    stance_basis: Basis = Basis.model
+    evidence: Evidence
+
+
+class Inconsistency(BaseModel):
+    model_config = _Frozen
+    id: str
+    what: str
+    spans: list[Span]
+
+
+class SummarySentence(BaseModel):
+    model_config = _Frozen
+    text: str
+    refs: list[str] = Field(
+        default_factory=list, description="ids of the claims, counterclaims and events it rests on"
+    )
+
+
+class Usage(BaseModel):
+    """Cost of one summary, summed over every attempt, failed ones included."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 0
+    reasks: int = 0
+    transport_retries: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Provenance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str
+    backend: str
+    prompt_version: str
+    schema_version: str = SCHEMA_VERSION
+    usage: Usage
+
+
+class ArticleMeta(BaseModel):
+    model_config = _Frozen
+    title: str | None = None
+    language: str = Field(description="BCP-47, detected or given")
+    outlet: str | None = None
+    url: str | None = None
+    published: dt.date | None = None
+    sha256: str
+    chars: int
+
+
+class ArticleSummary(BaseModel):
+    """The structured summary of one article; every reference resolves (checked on build)."""
+
+    model_config = ConfigDict(extra="forbid")
+    article: ArticleMeta
+    summary: list[SummarySentence]
+    sources: list[Source]
+    events: list[Event]
+    claims: list[Claim]
+    counterclaims: list[Counterclaim]
+    inconsistencies: list[Inconsistency]
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> ArticleSummary:
+        groups: list[list[str]] = [
+            [s.id for s in self.sources],
+            [e.id for e in self.events],
+            [c.id for c in self.claims],
+            [c.id for c in self.counterclaims],
+            [i.id for i in self.inconsistencies],
+        ]
+        all_ids = [i for g in groups for i in g]
+        dupes = sorted({i for i in all_ids if all_ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate ids: {dupes}")
+        sources, events, claims, responses = (set(g) for g in groups[:4])
+        problems: list[str] = []
+        problems += [
+            f"source {s.id} via unknown {s.via}"
+            for s in self.sources
+            if s.via is not None and s.via not in sources
+        ]
+        problems += [
+            f"event {e.id} reported_by unknown {e.reported_by}"
+            for e in self.events
+            if e.reported_by is not None and e.reported_by not in sources
+        ]
+        problems += [
+            f"claim {c.id} speaker unknown {c.speaker}"
+            for c in self.claims
+            if c.speaker not in sources
+        ]
+        problems += [
+            f"claim {c.id} about unknown {a}"
+            for c in self.claims
+            for a in c.about
+            if a not in events
+        ]
+        problems += [
+            f"counterclaim {c.id} targets unknown {c.target}"
+            for c in self.counterclaims
+            if c.target not in claims
+        ]
+        problems += [
+            f"counterclaim {c.id} speaker unknown {c.speaker}"
+            for c in self.counterclaims
+            if c.speaker not in sources
+        ]
+        problems += [
+            f"summary ref unknown {r}"
+            for s in self.summary
+            for r in s.refs
+            if r not in events | claims | responses
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def spans(self) -> list[Span]:
+        """Every span in the summary, for grounding checks and highlighting."""
+        out: list[Span] = [e.trigger for e in self.events]
+        statements: list[Claim | Counterclaim] = [*self.claims, *self.counterclaims]
+        for c in statements:
+            out.append(c.quote)
+            if c.evidence.cue is not None:
+                out.append(c.evidence.cue)
+        out += [s for i in self.inconsistencies for s in i.spans]
+        return out
+
+    def check_grounded(self, text: str) -> list[str]:
+        """Return a message for every span that is not ``text[start:end]`` (empty if grounded)."""
+        return [
+            f"span {s.start}:{s.end} {s.text[:40]!r} is not in the article"
+            for s in self.spans()
+            if text[s.start : s.end] != s.text
+        ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Model-facing answers: small on purpose (every completion token costs ~70 ms on a 2-core CPU).
+# Validators that need the article read it from the validation context:
+# {"sentences": list[Sentence], "aligned": AlignedText}.
+
+_Short = Annotated[str, Field(min_length=1, max_length=160)]
+
+
+def _ctx(info: ValidationInfo) -> tuple[list[Sentence], AlignedText] | None:
+    ctx: Any = info.context
+    if not isinstance(ctx, dict) or "sentences" not in ctx:
+        return None
+    return ctx["sentences"], ctx["aligned"]
+
+
+def _check_sentence(n: int, info: ValidationInfo) -> int:
+    got = _ctx(info)
+    if got is not None and not 1 <= n <= len(got[0]):
+        raise ValueError(f"S{n} does not exist: sentence ids go from S1 to S{len(got[0])}")
+    return n
+
+
+class AttributionAnswer(BaseModel):
+    """Pass 1, one statement sentence at a time. ``speaker`` and ``relayed_by`` are narrowed
+    to the names found in the article by :func:`attribution_model`."""
+
+    speaker: str = Field(description="who makes the statement in this sentence")
+    speaker_type: SourceType
+    relayed_by: str | None = Field(
+        default=None, description="outlet or source that relays it ('according to X'), or null"
+    )
+    kind: Literal["claim", "response", "none"] = Field(
+        description="claim; response to an earlier claim; none if no source states anything"
+    )
+    stance: Stance | None = Field(default=None, description="for a response only")
+    commitment: Commitment = Commitment.asserted
+
+
+def attribution_model(names: list[str]) -> type[AttributionAnswer]:
+    """An :class:`AttributionAnswer` whose speaker must be one of ``names`` (a grammar enum)."""
+    options = tuple(dict.fromkeys(names)) or ("unnamed source",)
+    speaker = Literal[options]  # type: ignore[valid-type]
+    return create_model(
+        "AttributionAnswer",
+        __base__=AttributionAnswer,
+        speaker=(speaker, Field(description="who makes the statement in this sentence")),
+        relayed_by=(speaker | None, None),
+    )
+
+
+class EventAnswer(BaseModel):
+    sentence: int
+    trigger: Annotated[str, Field(min_length=1, max_length=40)] = Field(
+        description="one to four words of that sentence naming the event, copied exactly"
+    )
+    what: _Short
+    when: Annotated[str, Field(max_length=60)] | None = None
+    status: EventStatus
+
+    _sentence = field_validator("sentence")(_check_sentence)
+
+    @model_validator(mode="after")
+    def _trigger_in_sentence(self, info: ValidationInfo) -> EventAnswer:
+        got = _ctx(info)
+        if got is not None and 1 <= self.sentence <= len(got[0]):
+            s = got[0][self.sentence - 1]
+            if got[1].find(self.trigger, s.start, s.end) is None:
+                raise ValueError(
+                    f"trigger {self.trigger[:60]!r} is not written in S{self.sentence}; copy "
+                    f"one to four exact words of S{self.sentence}"
+                )
+        return self
+
+
+class InconsistencyAnswer(BaseModel):
+    sentences: Annotated[list[int], Field(min_length=2, max_length=3)]
+    what: _Short
+
+    @field_validator("sentences")
+    @classmethod
+    def _ids(cls, v: list[int], info: ValidationInfo) -> list[int]:
+        return [_check_sentence(n, info) for n in v]
+
+
+class SummaryAnswer(BaseModel):
+    text: Annotated[str, Field(min_length=1, max_length=300)]
+    sentences: Annotated[list[int], Field(min_length=1, max_length=4)]
+
+    @field_validator("sentences")
+    @classmethod
+    def _ids(cls, v: list[int], info: ValidationInfo) -> list[int]:
+        return [_check_sentence(n, info) for n in v]
+
+
+class OverviewAnswer(BaseModel):
+    """Pass 2: a short summary, the events and what disagrees inside the article."""
+
+    events: Annotated[list[EventAnswer], Field(min_length=1, max_length=5)]
+    inconsistencies: Annotated[list[InconsistencyAnswer], Field(max_length=2)]
+    summary: Annotated[list[SummaryAnswer], Field(min_length=1, max_length=3)]
+
+
+class EvidenceAnswer(BaseModel):
+    """Pass 3, one claim at a time: what the article shows about its evidence."""
+
+    status: EvidenceStatus
+    cue_sentence: int | None = Field(
+        default=None, description="id of the sentence that shows it, else null"
+    )
+
+    @field_validator("cue_sentence")
+    @classmethod
+    def _ids(cls, v: int | None, info: ValidationInfo) -> int | None:
+        return None if v is None else _check_sentence(v, info)

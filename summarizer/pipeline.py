@@ -1,0 +1,690 @@
+"""The pipeline: article → numbered sentences → model passes → grounded :class:`ArticleSummary`.
+
+Code first finds what rules can find: the sentences that quote someone or use a reporting verb,
+the capitalised names, and cue phrases from the lexicon (``prompts/lexicon.json``). Then:
+
+1. ``attribution``: one narrow question per statement sentence: who speaks (picked from the
+   names found, a grammar enum on llama.cpp), claim or response, stance, commitment;
+2. ``overview``: a short summary, events and inconsistencies, by sentence number;
+3. ``evidence``: one question per claim, only when no lexicon cue settles it. Small models
+   label almost everything "provided" when asked in a big schema, while a phrase such as
+   "n'a fourni aucune preuve" is a finding the reader can check.
+
+Quotes are cut from the referenced sentences by code, so they are verbatim by construction.
+Every judgement records its basis (``cue``, ``model``, ``model+cue``). All passes start with
+the same system message holding the numbered article, so a server with prompt caching
+(llama.cpp) reads the article once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from types import TracebackType
+from typing import Any
+
+import httpx2
+
+from summarizer import prompts
+from summarizer._candidates import (
+    REPORTER,
+    UNNAMED,
+    Cue,
+    candidate_names,
+    find_cues,
+    statement_sentences,
+)
+from summarizer._input import check_text, text_sha256
+from summarizer._language import detect_language
+from summarizer.client import Meter, ModelClient
+from summarizer.config import Backend, Mode, Settings
+from summarizer.exceptions import ConfigurationError
+from summarizer.grounding import AlignedText, Sentence, quoted_segments, render_numbered, segment
+from summarizer.models import (
+    ArticleMeta,
+    ArticleSummary,
+    AttributionAnswer,
+    Basis,
+    Claim,
+    Counterclaim,
+    Event,
+    Evidence,
+    EvidenceAnswer,
+    EvidenceStatus,
+    Inconsistency,
+    OverviewAnswer,
+    Provenance,
+    Source,
+    SourceType,
+    Span,
+    Stance,
+    SummarySentence,
+    TimeRef,
+    attribution_model,
+)
+from summarizer.retrying import RetryPolicy
+
+__all__ = ["PROMPTS", "Summarizer", "asummarize", "summarize"]
+
+PROMPTS = ("article.system", "attribution.user", "overview.user", "evidence.user", "reask.user")
+_CHARS_PER_TOKEN = 3.5
+_MAX_STATEMENTS = 24
+_OPENAI_URL = "https://api.openai.com/v1"
+
+
+class Summarizer:
+    """A reusable, async client that summarizes articles; use it as ``async with``.
+
+    Arguments override the environment, which overrides the defaults (see
+    :class:`~summarizer.config.Settings`). ``http_client`` is an injectable ``httpx2.AsyncClient``
+    (what the ``openai`` SDK uses; tests pass one with a mock transport). With no endpoint
+    configured, the embedded local model is started on first use and shared by every
+    ``Summarizer`` in the process.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        backend: Backend | None = None,
+        mode: Mode | None = None,
+        timeout: float | None = None,
+        max_reasks: int | None = None,
+        token_budget: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings or Settings.resolve(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            backend=backend,
+            mode=mode,
+            timeout=timeout,
+            max_reasks=max_reasks,
+            token_budget=token_budget,
+            retry=retry,
+        )
+        self._http_client = http_client
+        self._client: ModelClient | None = None
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"Summarizer(backend={s.backend!r}, model={s.model!r}, base_url={s.base_url!r})"
+
+    async def __aenter__(self) -> Summarizer:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _model_client(self) -> ModelClient:
+        if self._client is None:
+            base_url = self.settings.base_url
+            if base_url is None and self.settings.backend == "local":
+                base_url = await asyncio.to_thread(_local_base_url)
+            self._client = ModelClient(
+                self.settings, base_url=base_url or _OPENAI_URL, http_client=self._http_client
+            )
+        return self._client
+
+    async def asummarize(
+        self,
+        text: str,
+        *,
+        title: str | None = None,
+        url: str | None = None,
+        published: date | None = None,
+        language: str | None = None,
+        outlet: str | None = None,
+    ) -> ArticleSummary:
+        """Summarize one article. Raises a :class:`~summarizer.exceptions.SummarizerError`."""
+        text = check_text(text)
+        language = language or detect_language(text)
+        meter = Meter()
+        doc = _Document(text, language, published)
+        client = await self._model_client()
+        chunks = _chunks(doc.sentences, self.settings.max_input_tokens)
+        attributions = await _attribute(client, doc, meter)
+        overview = _merge([await _overview(client, doc, chunk, meter) for chunk in chunks])
+        built = _Builder(doc, attributions, overview)
+        await built.judge_evidence(client, meter)
+        return built.summary(
+            ArticleMeta(
+                title=title or _first_line(text),
+                language=language,
+                outlet=outlet,
+                url=url,
+                published=published,
+                sha256=text_sha256(text),
+                chars=len(text),
+            ),
+            Provenance(
+                model=self.settings.model,
+                backend=self.settings.backend,
+                prompt_version=prompts.prompt_version(PROMPTS),
+                usage=meter.snapshot(),
+            ),
+        )
+
+
+async def asummarize(text: str, **kwargs: Any) -> ArticleSummary:
+    """One-shot async summary; keyword arguments go to :class:`Summarizer` or the article."""
+    article_keys = {"title", "url", "published", "language", "outlet"}
+    article = {k: v for k, v in kwargs.items() if k in article_keys}
+    client = {k: v for k, v in kwargs.items() if k not in article_keys}
+    async with Summarizer(**client) as summarizer:
+        return await summarizer.asummarize(text, **article)
+
+
+def summarize(
+    text: str,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    published: date | None = None,
+    language: str | None = None,
+    **options: Any,
+) -> ArticleSummary:
+    """Summarize one news article into claims, counterclaims, events and evidence status.
+
+    Synchronous; reads its configuration from the environment (``OPENAI_BASE_URL``,
+    ``OPENAI_API_KEY``, ``SUMMARIZER_MODEL`` …) unless ``options`` (``model``, ``base_url``,
+    ``api_key``, ``max_reasks`` …) say otherwise. With nothing configured it uses the embedded
+    local model. Inside a running event loop use ``await Summarizer().asummarize(text)``.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise ConfigurationError(
+            "summarize() was called inside a running event loop; "
+            "use `await summarizer.asummarize(text)` or `Summarizer().asummarize(text)`"
+        )
+    return asyncio.run(
+        asummarize(text, title=title, url=url, published=published, language=language, **options)
+    )
+
+
+def _local_base_url() -> str:
+    try:
+        from summarizer.local import get_server
+    except ImportError as exc:  # pragma: no cover - the module ships with the package
+        raise ConfigurationError(f"the local backend cannot be loaded: {exc}") from exc
+    return get_server().base_url
+
+
+def _first_line(text: str) -> str | None:
+    line = text.strip().splitlines()[0].strip()
+    return line[:300] if line else None
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Document:
+    text: str
+    language: str
+    published: date | None
+    sentences: list[Sentence] = field(init=False)
+    aligned: AlignedText = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sentences = segment(self.text, self.language)
+        self.aligned = AlignedText(self.text)
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {"sentences": self.sentences, "aligned": self.aligned}
+
+    def span(self, ids: Sequence[int]) -> Span:
+        first, last = self.sentences[min(ids) - 1], self.sentences[max(ids) - 1]
+        return Span.of(self.text, first.start, last.end)
+
+    def system_message(self, sentences: Sequence[Sentence]) -> dict[str, str]:
+        numbered = render_numbered(list(sentences)).replace("</article", "</ article")
+        return {
+            "role": "system",
+            "content": prompts.render(
+                "article.system",
+                language=self.language,
+                published=self.published.isoformat() if self.published else None,
+                numbered=numbered,
+            ),
+        }
+
+
+def _chunks(sentences: list[Sentence], max_tokens: int) -> list[list[Sentence]]:
+    """Split on paragraph boundaries so each part fits the model, one paragraph of overlap."""
+    if not sentences:
+        return [[]]
+    paragraphs: list[list[Sentence]] = []
+    for s in sentences:
+        if paragraphs and paragraphs[-1][-1].paragraph == s.paragraph:
+            paragraphs[-1].append(s)
+        else:
+            paragraphs.append([s])
+    budget = max_tokens * _CHARS_PER_TOKEN
+
+    def size(ps: Sequence[list[Sentence]]) -> int:
+        return sum(len(s.text) + 8 for p in ps for s in p)
+
+    if size(paragraphs) <= budget:
+        return [sentences]
+    chunks: list[list[Sentence]] = []
+    current: list[list[Sentence]] = []
+    for p in paragraphs:
+        if current and size([*current, p]) > budget:
+            chunks.append([s for q in current for s in q])
+            current = [current[-1]] if size([current[-1], p]) <= budget else []
+        current.append(p)
+    chunks.append([s for q in current for s in q])
+    return chunks
+
+
+async def _attribute(
+    client: ModelClient, doc: _Document, meter: Meter
+) -> dict[int, AttributionAnswer]:
+    """Pass 1: one question per statement sentence, the speaker picked from the names found."""
+    ids = statement_sentences(doc.sentences, doc.aligned)[:_MAX_STATEMENTS]
+    names = candidate_names(doc.text)
+    system = {
+        "role": "system",
+        "content": prompts.render("attribution.system", reporter=REPORTER, unnamed=UNNAMED),
+    }
+    out: dict[int, AttributionAnswer] = {}
+    for n in ids:
+        # The sentence and the one before it, and only the names written in the sentence (in
+        # the one before for "she said"): with the whole article and every name in view, or
+        # with "unnamed source" on offer, the 1.5B model gave statements to the wrong person.
+        window = doc.sentences[max(n - 2, 0) : n]
+        here = _names_in(doc, names, window[-1:])
+        options = here or [*_names_in(doc, names, window), REPORTER, UNNAMED]
+        user = prompts.render(
+            "attribution.user",
+            context=[{"id": s.id, "text": _one_line(s.text)} for s in window],
+            sentence=n,
+            names=options,
+        )
+        out[n] = await client.ask(
+            attribution_model(options),
+            [system, {"role": "user", "content": user}],
+            meter=meter,
+            context=doc.context,
+            max_tokens=120,
+        )
+    return out
+
+
+def _names_in(doc: _Document, names: list[str], sentences: list[Sentence]) -> list[str]:
+    return [n for n in names if any(doc.aligned.find(n, s.start, s.end) for s in sentences)]
+
+
+async def _overview(
+    client: ModelClient, doc: _Document, chunk: list[Sentence], meter: Meter
+) -> OverviewAnswer:
+    messages = [
+        doc.system_message(chunk),
+        {
+            "role": "user",
+            "content": prompts.render("overview.user", language_name=_language_name(doc.language)),
+        },
+    ]
+    return await client.ask(
+        OverviewAnswer, messages, meter=meter, context=doc.context, max_tokens=600
+    )
+
+
+def _merge(answers: list[OverviewAnswer]) -> OverviewAnswer:
+    """Merge the overviews of overlapping chunks; the first mention of an event wins."""
+    if len(answers) == 1:
+        return answers[0]
+    events = {(e.sentence, e.trigger): e for a in reversed(answers) for e in a.events}
+    return OverviewAnswer.model_construct(
+        summary=[s for a in answers for s in a.summary][:6],
+        events=sorted(events.values(), key=lambda e: e.sentence),
+        inconsistencies=[i for a in answers for i in a.inconsistencies],
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+_LANGUAGE_NAMES = {
+    "fr": "French",
+    "en": "English",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ru": "Russian",
+    "ar": "Arabic",
+}
+
+
+def _language_name(tag: str) -> str:
+    return _LANGUAGE_NAMES.get(tag.split("-")[0].casefold(), tag)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class _Builder:
+    """Turns the validated answers into the grounded public summary."""
+
+    def __init__(
+        self, doc: _Document, attributions: dict[int, AttributionAnswer], overview: OverviewAnswer
+    ) -> None:
+        self.doc = doc
+        self.overview = overview
+        statements = {n: a for n, a in attributions.items() if a.kind != "none"}
+        self.sources = _sources(list(statements.values()))
+        by_name = {s.name: s.id for s in self.sources}
+
+        self.events: list[Event] = []
+        event_sentences: dict[int, list[str]] = {}
+        for e in overview.events:
+            sentence = doc.sentences[e.sentence - 1]
+            found = doc.aligned.find(e.trigger, sentence.start, sentence.end)
+            if found is None:  # pragma: no cover - checked by EventAnswer's validator
+                continue
+            speaker = statements.get(e.sentence)
+            ev = Event(
+                id=f"e{len(self.events) + 1}",
+                what=e.what,
+                trigger=Span.of(doc.text, *found),
+                when=_time_ref(e.when, doc.published),
+                status=e.status,
+                reported_by=by_name[speaker.speaker] if speaker else None,
+            )
+            self.events.append(ev)
+            event_sentences.setdefault(e.sentence, []).append(ev.id)
+
+        self.drafts = [
+            _Draft(n, a, by_name[a.speaker], self._quote(n), about=event_sentences.get(n, []))
+            for n, a in sorted(statements.items())
+        ]
+        for d in self.drafts:
+            if d.answer.kind == "claim" and self._stance_cues(d):
+                d.promoted = True  # a denial or dispute phrase makes it a response
+        self.claims = [d for d in self.drafts if d.answer.kind == "claim" and not d.promoted]
+        for d in self.drafts:
+            if d.answer.kind == "response" or d.promoted:
+                d.target = _nearest_claim(self.claims, d)
+        responses = [d for d in self.drafts if d.target is not None]
+        # A "response" with nothing before it to answer is reported as a claim of its own.
+        self.claims = [d for d in self.drafts if d not in responses]
+        for prefix, group in (("c", self.claims), ("cc", responses)):
+            for n, d in enumerate(group, 1):
+                d.id = f"{prefix}{n}"
+        self.statement_at = {d.sentence: d for d in self.drafts}
+        self.ref_at: dict[int, list[str]] = {d.sentence: [d.id] for d in self.drafts}
+        for n, ids in event_sentences.items():
+            self.ref_at.setdefault(n, []).extend(ids)
+
+    def _quote(self, sentence_id: int) -> Span:
+        s = self.doc.sentences[sentence_id - 1]
+        quoted = quoted_segments(self.doc.text, s.start, s.end)
+        if quoted:
+            start, end = max(quoted, key=lambda q: q[1] - q[0])
+            return Span.of(self.doc.text, start, end)
+        return Span.of(self.doc.text, s.start, s.end)
+
+    def _cues(self, kind: str, sentence_ids: list[int]) -> list[Cue]:
+        return find_cues(kind, self.doc.sentences, sentence_ids, self.doc.aligned)
+
+    def _stance_cues(self, draft: _Draft) -> list[Cue]:
+        return [
+            c
+            for c in self._cues("stance", [draft.sentence])
+            if c.label in ("denies", "disputes", "deflects")
+        ]
+
+    def _cue_span(self, cue: Cue) -> Span:
+        return Span.of(self.doc.text, cue.start, cue.end)
+
+    def _window(self, draft: _Draft) -> list[int]:
+        """The claim's sentence and the next two, unless another speaker takes over."""
+        out = [draft.sentence]
+        for m in range(draft.sentence + 1, min(draft.sentence + 3, len(self.doc.sentences)) + 1):
+            other = self.statement_at.get(m)
+            if other is not None and other.speaker != draft.speaker:
+                break
+            out.append(m)
+        return out
+
+    async def judge_evidence(self, client: ModelClient, meter: Meter) -> None:
+        for draft in self.drafts:
+            cues = self._cues("evidence", self._window(draft))
+            if cues:
+                draft.evidence = Evidence(
+                    status=EvidenceStatus(cues[0].label),
+                    cue=self._cue_span(cues[0]),
+                    basis=Basis.cue,
+                )
+            elif draft.target is None:
+                draft.evidence = await self._ask_evidence(client, meter, draft)
+            else:
+                draft.evidence = Evidence(
+                    status=EvidenceStatus.unclear,
+                    note="not assessed for responses",
+                    basis=Basis.model,
+                )
+            if draft.target is not None:
+                draft.stance, draft.stance_basis, draft.stance_note = self._stance(draft)
+
+    async def _ask_evidence(self, client: ModelClient, meter: Meter, draft: _Draft) -> Evidence:
+        sentence = self.doc.sentences[draft.sentence - 1]
+        messages = [
+            self.doc.system_message(self.doc.sentences),
+            {
+                "role": "user",
+                "content": prompts.render(
+                    "evidence.user",
+                    sentence=sentence.id,
+                    speaker=draft.answer.speaker,
+                    claim=draft.quote.text[:400],
+                ),
+            },
+        ]
+        answer = await client.ask(
+            EvidenceAnswer, messages, meter=meter, context=self.doc.context, max_tokens=60
+        )
+        cue = self.doc.span([answer.cue_sentence]) if answer.cue_sentence else None
+        return Evidence(
+            status=answer.status,
+            cue=cue,
+            basis=Basis.model,
+            note="the model's judgement, not backed by a cue phrase",
+        )
+
+    def _stance(self, draft: _Draft) -> tuple[Stance, Basis, str | None]:
+        model = draft.answer.stance
+        cues = self._cues("stance", [draft.sentence])
+        labels = [Stance(c.label) for c in cues]
+        if model is not None and model in labels:
+            return model, Basis.model_and_cue, None
+        if labels:
+            cue = self._cue_span(cues[0]).text
+            note = f"cue {cue!r}" + (f"; the model said {model.value}" if model else "")
+            return labels[0], Basis.cue, note
+        return model or Stance.disputes, Basis.model, None
+
+    def summary(self, meta: ArticleMeta, provenance: Provenance) -> ArticleSummary:
+        claims = [
+            Claim(
+                id=d.id,
+                speaker=d.speaker,
+                quote=d.quote,
+                commitment=d.answer.commitment,
+                evidence=d.require_evidence(),
+                about=d.about,
+            )
+            for d in self.claims
+        ]
+        counterclaims = [
+            Counterclaim(
+                id=d.id,
+                target=d.target.id,
+                speaker=d.speaker,
+                quote=d.quote,
+                stance=d.stance,
+                stance_basis=d.stance_basis,
+                evidence=d.require_evidence(note=d.stance_note),
+            )
+            for d in self.drafts
+            if d.target is not None
+        ]
+        inconsistencies = [
+            Inconsistency(
+                id=f"i{n}",
+                what=i.what,
+                spans=[self.doc.span([m]) for m in sorted(set(i.sentences))],
+            )
+            for n, i in enumerate(self.overview.inconsistencies, 1)
+        ]
+        summary = [
+            SummarySentence(
+                text=s.text,
+                refs=list(dict.fromkeys(r for n in s.sentences for r in self.ref_at.get(n, []))),
+            )
+            for s in self.overview.summary
+        ]
+        return ArticleSummary(
+            article=meta,
+            summary=summary,
+            sources=self.sources,
+            events=self.events,
+            claims=claims,
+            counterclaims=counterclaims,
+            inconsistencies=inconsistencies,
+            provenance=provenance,
+        )
+
+
+@dataclass(eq=False)
+class _Draft:
+    sentence: int
+    answer: AttributionAnswer
+    speaker: str
+    quote: Span
+    about: list[str] = field(default_factory=list)
+    id: str = ""
+    target: _Draft | None = None
+    evidence: Evidence | None = None
+    stance: Stance = Stance.disputes
+    stance_basis: Basis = Basis.model
+    stance_note: str | None = None
+    promoted: bool = False
+
+    def require_evidence(self, note: str | None = None) -> Evidence:
+        evidence = self.evidence or Evidence(status=EvidenceStatus.unclear, basis=Basis.model)
+        if note:
+            joined = f"{evidence.note}; {note}" if evidence.note else note
+            evidence = evidence.model_copy(update={"note": joined})
+        return evidence
+
+
+def _nearest_claim(claims: list[_Draft], response: _Draft) -> _Draft | None:
+    earlier = [
+        c for c in claims if c.sentence < response.sentence and c.speaker != response.speaker
+    ]
+    return earlier[-1] if earlier else None
+
+
+def _sources(statements: list[AttributionAnswer]) -> list[Source]:
+    """One source per name, in order of first statement; intermediaries after their speakers."""
+    types: dict[str, SourceType] = {}
+    via: dict[str, str] = {}
+    for a in statements:
+        types.setdefault(a.speaker, _speaker_type(a))
+        if a.relayed_by and a.relayed_by != a.speaker:
+            via.setdefault(a.speaker, a.relayed_by)
+    for relay in via.values():
+        types.setdefault(relay, SourceType.other_outlet)
+    ids = {name: f"s{n}" for n, name in enumerate(types, 1)}
+    return [
+        Source(id=ids[name], name=name, type=kind, via=ids[via[name]] if name in via else None)
+        for name, kind in types.items()
+    ]
+
+
+def _speaker_type(answer: AttributionAnswer) -> SourceType:
+    if answer.speaker == REPORTER:
+        return SourceType.reporter
+    if answer.speaker == UNNAMED:
+        return (
+            answer.speaker_type
+            if answer.speaker_type.value.startswith("anonymous")
+            else SourceType.anonymous_unspecified
+        )
+    return answer.speaker_type
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            "janvier january januar jan",
+            "février fevrier february februar feb",
+            "mars march märz mar",
+            "avril april apr",
+            "mai may",
+            "juin june juni jun",
+            "juillet july juli jul",
+            "août aout august aug",
+            "septembre september sep sept",
+            "octobre october oktober oct okt",
+            "novembre november nov",
+            "décembre decembre december dezember dec dez",
+        ],
+        1,
+    )
+    for name in names.split()
+}
+_DAY_MONTH = re.compile(r"(\d{1,2})(?:er|st|nd|rd|th|\.)?\s+([^\W\d_]+)(?:\s+(\d{4}))?")
+_MONTH_DAY = re.compile(r"([^\W\d_]+)\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?")
+
+
+def _time_ref(when: str | None, published: date | None) -> TimeRef | None:
+    """Resolve "le 29 octobre" / "October 29" to a date, using the article's year if needed."""
+    if not when:
+        return None
+    for pattern, day_group, month_group in ((_DAY_MONTH, 1, 2), (_MONTH_DAY, 2, 1)):
+        for match in pattern.finditer(when):
+            month = _MONTHS.get(match.group(month_group).casefold())
+            if month is None:
+                continue
+            year = (
+                int(match.group(3)) if match.group(3) else (published.year if published else None)
+            )
+            if year is None:
+                return TimeRef(text=when)
+            try:
+                resolved = date(year, month, int(match.group(day_group)))
+            except ValueError:
+                continue
+            if published and not match.group(3) and resolved > published:
+                resolved = resolved.replace(year=year - 1)
+            return TimeRef(text=when, date=resolved)
+    return TimeRef(text=when)

@@ -1,0 +1,102 @@
+"""Transport retries: the budget for a provider that failed, separate from validation re-asks.
+
+A request is retried on 408/409/429/5xx, timeouts and connection errors, never on
+400/401/403/404/422. ``Retry-After`` and ``retry-after-ms`` are honoured (capped), otherwise
+the wait is exponential with full jitter. The policy is a plain value so tests pass one with
+``sleep`` that does not sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import openai
+
+__all__ = ["RetryPolicy", "is_retryable", "retry_after_seconds"]
+
+T = TypeVar("T")
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many transport attempts to make and how long to wait between them."""
+
+    max_attempts: int = 4
+    initial_wait: float = 1.0
+    max_wait: float = 30.0
+    retry_after_cap: float = 60.0
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
+    rng: Callable[[], float] = field(default=random.random, repr=False)
+
+    def wait_for(self, attempt: int, exc: BaseException) -> float:
+        """Seconds to wait after failed ``attempt`` (1-based)."""
+        hinted = retry_after_seconds(exc)
+        if hinted is not None:
+            return min(max(hinted, 0.0), self.retry_after_cap)
+        ceiling = min(self.max_wait, self.initial_wait * 2.0 ** (attempt - 1))
+        return float(ceiling * self.rng())
+
+    async def run(
+        self,
+        call: Callable[[], Awaitable[T]],
+        on_retry: Callable[[int, BaseException, float], None] | None = None,
+    ) -> T:
+        """Run ``call`` until it succeeds, fails for good, or the attempts are spent.
+
+        The last exception is re-raised unchanged, with ``attempts`` set on it, so the caller
+        can translate it; ``on_retry(attempt, exc, wait)`` is told about each retry.
+        """
+        attempt = 1
+        while True:
+            try:
+                return await call()
+            except Exception as exc:
+                if attempt >= self.max_attempts or not is_retryable(exc):
+                    exc.attempts = attempt  # type: ignore[attr-defined]
+                    raise
+                wait = self.wait_for(attempt, exc)
+                if on_retry is not None:
+                    on_retry(attempt, exc, wait)
+                await self.sleep(wait)
+                attempt += 1
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether another attempt of the same request may succeed."""
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in RETRYABLE_STATUS
+    # The SDK wraps timeouts and transport failures (resets, refusals) in these two.
+    return isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError))
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The server's requested wait, from ``retry-after-ms`` or ``Retry-After`` (secs or date)."""
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return float(ms) / 1000.0
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
