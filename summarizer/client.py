@@ -25,7 +25,11 @@ from typing import Any, TypeVar
 import httpx2
 import instructor
 import openai
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.core.exceptions import (
+    IncompleteOutputException,
+    InstructorRetryException,
+    ResponseParsingError,
+)
 from pydantic import BaseModel, ValidationError
 
 from summarizer import prompts
@@ -46,6 +50,9 @@ from summarizer.models import Usage
 __all__ = ["Meter", "ModelClient", "translate_provider_error"]
 
 M = TypeVar("M", bound=BaseModel)
+
+# Problems with an answer the model gave, worth a re-ask (a missing tool call included).
+_ANSWER_ERRORS = (ValidationError, json.JSONDecodeError, ResponseParsingError)
 
 _MODES = {
     "json": instructor.Mode.JSON,
@@ -158,7 +165,14 @@ class ModelClient:
             except InstructorRetryException as exc:
                 cause = exc.__cause__
                 if isinstance(cause, SummarizerError):
-                    raise cause from None
+                    raise cause  # noqa: B904 - already translated, keeps its own cause
+                if not isinstance(cause, _ANSWER_ERRORS):
+                    # No answer to re-ask about (e.g. empty choices): the provider misbehaved.
+                    raise ProviderError(
+                        f"the model endpoint sent an unusable response ({type(cause).__name__}: "
+                        f"{cause})"[:300],
+                        usage=meter.snapshot(),
+                    ) from exc
                 errors = describe_errors(cause)
                 last = _completion_text(exc.last_completion)
             except ValidationError as exc:

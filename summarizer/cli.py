@@ -1,0 +1,223 @@
+"""The ``summarizer`` command: a thin layer over the library (parse, call, render).
+
+Exit codes: 0 success · 2 usage error · 3 input error (empty, binary, too large, missing file)
+· 4 configuration or provider error · 5 the model's output stayed invalid after every re-ask.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+
+from summarizer._input import MAX_CHARS, decode_bytes
+from summarizer._version import __version__
+from summarizer.config import Settings
+from summarizer.exceptions import (
+    ConfigurationError,
+    InputError,
+    LocalModelError,
+    OutputError,
+    ProviderError,
+    SummarizerError,
+)
+from summarizer.models import ArticleSummary
+from summarizer.pipeline import summarize as summarize_text
+from summarizer.render import to_markdown
+
+__all__ = ["app", "main"]
+
+EXIT_INPUT, EXIT_PROVIDER, EXIT_OUTPUT = 3, 4, 5
+MAX_FILE_BYTES = 4 * MAX_CHARS
+
+app = typer.Typer(
+    help=(
+        "Structured, grounded summaries of news articles: who claims what (quoted verbatim), "
+        "who answers, and what the article shows about the evidence.\n\n"
+        "With no OPENAI_BASE_URL / OPENAI_API_KEY set, the embedded local model is used.\n\n"
+        "Exit codes: 0 ok, 2 usage, 3 input error, 4 configuration/provider error, "
+        "5 model output invalid after every re-ask."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Format(StrEnum):
+    json = "json"
+    md = "md"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"summarizer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Summarize news articles into claims, counterclaims, events and evidence status."""
+
+
+def _read(path: Path) -> str:
+    """Read an article file; every failure is an InputError with what to do."""
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    else:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory; pass an article file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path}: {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes")
+        data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"standard input is over the limit of {MAX_FILE_BYTES:,} bytes")
+    text, encoding = decode_bytes(data)
+    if encoding not in ("utf-8", "utf-8-sig"):
+        err.print(f"[yellow]note:[/] {path} is not UTF-8; read it as {encoding}")
+    return text
+
+
+def _write_atomic(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fail(exc: SummarizerError, verbose: bool) -> typer.Exit:
+    if verbose:
+        err.print_exception()
+    code = (
+        EXIT_INPUT
+        if isinstance(exc, InputError)
+        else EXIT_OUTPUT
+        if isinstance(exc, OutputError)
+        else EXIT_PROVIDER
+    )
+    kind = type(exc).__name__
+    err.print(f"[red]error[/] ({kind}): {exc.message}", highlight=False, markup=True)
+    if isinstance(exc, LocalModelError) and exc.log_tail and verbose:
+        err.print(exc.log_tail, markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+@app.command()
+def summarize(
+    paths: Annotated[list[Path], typer.Argument(help="Article files (.txt/.md), or - for stdin.")],
+    format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", "-f", help="json (default when piped) or md (default on a terminal)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (env SUMMARIZER_MODEL).")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="BCP-47 language of the article; detected if omitted.")
+    ] = None,
+    max_reasks: Annotated[
+        int | None, typer.Option(min=0, max=10, help="Validation re-asks per question (default 2).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=1, help="Seconds per model request (default 300).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
+) -> None:
+    """Summarize articles. Each is printed (or written with --out) as JSON or Markdown."""
+    chosen = format or (Format.md if sys.stdout.isatty() and out is None else Format.json)
+    results: list[ArticleSummary] = []
+    try:
+        for path in paths:
+            text = _read(path)
+            if not quiet:
+                err.print(f"summarizing {path} …", highlight=False)
+            results.append(
+                summarize_text(
+                    text,
+                    language=language,
+                    model=model,
+                    base_url=base_url,
+                    max_reasks=max_reasks,
+                    timeout=timeout,
+                )
+            )
+    except SummarizerError as exc:
+        raise _fail(exc, verbose) from None
+    if chosen is Format.json:
+        docs = [r.model_dump(mode="json") for r in results]
+        rendered = json.dumps(docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=2)
+    else:
+        rendered = "\n\n".join(to_markdown(r) for r in results)
+    if out is not None:
+        _write_atomic(out, rendered + "\n")
+    elif chosen is Format.md and sys.stdout.isatty():
+        Console().print(Markdown(rendered))
+    else:
+        typer.echo(rendered)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the summary (the same as schemas/summary.schema.json)."""
+    typer.echo(json.dumps(ArticleSummary.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def doctor() -> None:
+    """Show the configuration in force (key masked), the backend and the local model."""
+    try:
+        settings = Settings.resolve()
+    except ConfigurationError as exc:
+        raise _fail(exc, False) from None
+    typer.echo(f"summarizer {__version__}")
+    typer.echo(f"backend: {settings.backend}")
+    typer.echo(f"model: {settings.model}")
+    typer.echo(f"base_url: {settings.base_url or '(embedded local server)'}")
+    typer.echo(f"api_key: {settings.api_key.masked() if settings.api_key else '(none)'}")
+    typer.echo(
+        f"mode: {settings.mode}, timeout {settings.timeout}s, "
+        f"re-asks {settings.max_reasks}, token budget {settings.token_budget}"
+    )
+    if settings.backend == "local":
+        from summarizer.local import local_status
+
+        for key, value in local_status().items():
+            typer.echo(f"local.{key}: {value}")
+
+
+def main() -> None:
+    try:
+        app()
+    except ProviderError as exc:  # pragma: no cover - commands translate their own errors
+        err.print(f"error: {exc.message}")
+        raise SystemExit(EXIT_PROVIDER) from None

@@ -1,0 +1,470 @@
+"""ModelClient against a real local HTTP server speaking OpenAI chat completions.
+
+Nothing here mocks ``openai`` or ``instructor``: each test scripts the HTTP responses of a
+``pytest-httpserver`` endpoint on this machine and checks what a caller sees: the result or
+the typed error, the waits the retry policy asked for, the usage metered and the messages a
+re-ask sends back to the model. Waits are recorded, never slept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from summarizer import Summarizer, summarize
+from summarizer.client import Meter, ModelClient
+from summarizer.config import Secret, Settings
+from summarizer.exceptions import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    InputError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+    TokenBudgetExceededError,
+    TruncatedOutputError,
+    ValidationExhaustedError,
+)
+from summarizer.grounding import AlignedText, segment
+from summarizer.models import EvidenceAnswer, EvidenceStatus
+from summarizer.retrying import RetryPolicy
+
+API_KEY = "sk-test-0123456789-very-secret-key"
+TEXT = "The minister said the bridge was closed. Officials gave no proof. The army denied it."
+MESSAGES = [
+    {"role": "system", "content": f"The article:\n[S1] {TEXT}"},
+    {"role": "user", "content": "What does the article show about the evidence for S1?"},
+]
+VALID = json.dumps({"status": "none_provided", "cue_sentence": 2})
+CHAT_PATH = "/v1/chat/completions"
+
+
+def completion(
+    content: str,
+    *,
+    prompt_tokens: int = 10,
+    completion_tokens: int = 5,
+    finish_reason: str = "stop",
+) -> dict[str, Any]:
+    """An OpenAI chat-completion body whose single choice says ``content``."""
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": finish_reason,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def reply(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        json.dumps(body), status=status, headers=headers, content_type="application/json"
+    )
+
+
+def error(status: int, headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"message": f"scripted HTTP {status}", "type": "test", "code": None}}
+    return reply(body, status, headers)
+
+
+@dataclass
+class Endpoint:
+    """The scripted server: answers with ``script`` in order and records each request body."""
+
+    script: list[Response | Callable[[], Response]]
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+
+    def handle(self, request: Request) -> Response:
+        self.bodies.append(json.loads(request.get_data()))
+        if not self.script:
+            return error(599)  # the client asked more often than the test allows
+        step = self.script.pop(0)
+        return step if isinstance(step, Response) else step()
+
+    def messages(self, n: int) -> list[dict[str, Any]]:
+        """The messages of the ``n``-th request (1-based)."""
+        messages: list[dict[str, Any]] = self.bodies[n - 1]["messages"]
+        return messages
+
+
+def serve(httpserver: HTTPServer, *script: Response | Callable[[], Response]) -> Endpoint:
+    endpoint = Endpoint(list(script))
+    httpserver.expect_request(CHAT_PATH, method="POST").respond_with_handler(endpoint.handle)
+    return endpoint
+
+
+@dataclass
+class Run:
+    """The outcome of one ``ask``: the answer or the error, the meter and the waits."""
+
+    meter: Meter
+    waits: list[float]
+    result: EvidenceAnswer | None = None
+    error: BaseException | None = None
+
+
+def ask(base_url: str, **overrides: Any) -> Run:
+    """Build a client the way a user would and ask one EvidenceAnswer question."""
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    retry = RetryPolicy(sleep=record, rng=lambda: 0.5, max_attempts=overrides.pop("attempts", 4))
+    options: dict[str, Any] = {"max_reasks": 2, "mode": "json", **overrides}
+    settings = Settings.resolve(
+        backend="openai", base_url=base_url, api_key=API_KEY, retry=retry, env={}, **options
+    )
+    run = Run(Meter(), waits)
+
+    async def main() -> None:
+        client = ModelClient(settings, base_url=base_url)
+        try:
+            run.result = await client.ask(
+                EvidenceAnswer,
+                MESSAGES,
+                meter=run.meter,
+                context={"sentences": segment(TEXT), "aligned": AlignedText(TEXT)},
+            )
+        except BaseException as exc:  # the tests assert on the type
+            run.error = exc
+        finally:
+            await client.aclose()
+
+    asyncio.run(asyncio.wait_for(main(), timeout=5))
+    return run
+
+
+def drain(httpserver: HTTPServer, *, requests: int) -> None:
+    deadline = time.monotonic() + 3
+    while len(httpserver.log) < requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def text_of(messages: list[dict[str, Any]], role: str) -> str:
+    return "\n".join(str(m["content"]) for m in messages if m["role"] == role)
+
+
+# --------------------------------------------------------------------------- transport retries
+
+
+def test_429_honours_retry_after_and_counts_usage_once(httpserver: HTTPServer) -> None:
+    endpoint = serve(
+        httpserver,
+        error(429, {"Retry-After": "7"}),
+        reply(completion(VALID, prompt_tokens=40, completion_tokens=9)),
+    )
+    run = ask(httpserver.url_for("/v1"))
+
+    assert run.error is None
+    assert run.result == EvidenceAnswer(status=EvidenceStatus.none_provided, cue_sentence=2)
+    assert run.waits == [7.0]
+    usage = run.meter.usage
+    assert (usage.requests, usage.transport_retries, usage.reasks) == (2, 1, 0)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (40, 9)
+    assert len(endpoint.bodies) == 2
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"retry-after-ms": "1500"}, 1.5),
+        ({"Retry-After": "999"}, RetryPolicy().retry_after_cap),
+    ],
+    ids=["retry-after-ms", "retry-after-capped"],
+)
+def test_429_wait_hints(httpserver: HTTPServer, headers: dict[str, str], expected: float) -> None:
+    serve(httpserver, error(429, headers), reply(completion(VALID)))
+    run = ask(httpserver.url_for("/v1"))
+
+    assert run.error is None
+    assert run.waits == [expected]
+
+
+@pytest.mark.parametrize("status", [408, 500, 502, 503, 504])
+def test_transient_status_is_retried(httpserver: HTTPServer, status: int) -> None:
+    endpoint = serve(httpserver, error(status), reply(completion(VALID)))
+    run = ask(httpserver.url_for("/v1"))
+
+    assert run.error is None and run.result is not None
+    assert run.waits == [0.5]  # first backoff ceiling 1 s, times rng() == 0.5
+    assert run.meter.usage.transport_retries == 1
+    assert len(endpoint.bodies) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"), [(503, ProviderUnavailableError), (429, RateLimitError)]
+)
+def test_retries_run_out(httpserver: HTTPServer, status: int, kind: type[ProviderError]) -> None:
+    endpoint = serve(httpserver, *(error(status) for _ in range(5)))
+    run = ask(httpserver.url_for("/v1"), attempts=3)
+
+    assert type(run.error) is kind
+    assert run.error.status_code == status
+    assert run.error.attempts == 3
+    assert run.error.usage is not None
+    assert (run.error.usage.requests, run.error.usage.transport_retries) == (3, 2)
+    assert run.waits == [0.5, 1.0]
+    assert len(endpoint.bodies) == 3
+
+
+def test_401_fails_at_once_and_never_shows_the_key(httpserver: HTTPServer) -> None:
+    endpoint = serve(httpserver, error(401), reply(completion(VALID)))
+    run = ask(httpserver.url_for("/v1"))
+
+    assert isinstance(run.error, AuthenticationError)
+    assert run.error.status_code == 401
+    assert len(endpoint.bodies) == 1
+    assert run.waits == []
+    printed = "".join(traceback.format_exception(run.error))
+    for shown in (str(run.error), repr(run.error), printed):
+        assert API_KEY not in shown
+
+
+@pytest.mark.parametrize("status", [400, 404])
+def test_refused_request_is_not_retried(httpserver: HTTPServer, status: int) -> None:
+    endpoint = serve(httpserver, error(status), reply(completion(VALID)))
+    run = ask(httpserver.url_for("/v1"))
+
+    assert isinstance(run.error, BadRequestError)
+    assert run.error.status_code == status
+    assert "scripted HTTP" in (run.error.body or "")
+    assert len(endpoint.bodies) == 1
+    assert run.waits == []
+
+
+def test_connection_refused_is_retried_then_unavailable() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = ask(f"http://127.0.0.1:{port}/v1", attempts=3)
+
+    assert isinstance(run.error, ProviderUnavailableError)
+    assert run.error.attempts == 3
+    assert "could not reach" in str(run.error)
+    assert run.waits == [0.5, 1.0]
+    assert run.meter.usage.requests == 3
+
+
+def test_read_timeout_is_retried_then_unavailable(httpserver: HTTPServer) -> None:
+    release = threading.Event()
+
+    def stall() -> Response:
+        release.wait(timeout=3)
+        return reply(completion(VALID))
+
+    serve(httpserver, stall, stall)
+    started = time.monotonic()
+    try:
+        run = ask(httpserver.url_for("/v1"), attempts=2, timeout=0.3)
+    finally:
+        release.set()
+        drain(httpserver, requests=2)  # so no stalled request reaches the next test's script
+
+    assert time.monotonic() - started < 3
+    assert isinstance(run.error, ProviderUnavailableError)
+    assert "timed out" in str(run.error)
+    assert run.error.attempts == 2
+    assert run.waits == [0.5]
+
+
+# --------------------------------------------------------------------------- validation re-asks
+
+
+def test_schema_invalid_answer_is_reasked_with_the_problem(httpserver: HTTPServer) -> None:
+    bad = json.dumps({"status": "maybe"})
+    endpoint = serve(
+        httpserver,
+        reply(completion(bad, prompt_tokens=30, completion_tokens=4)),
+        reply(completion(VALID, prompt_tokens=50, completion_tokens=6)),
+    )
+    run = ask(httpserver.url_for("/v1"))
+
+    assert run.error is None
+    assert run.result is not None and run.result.status is EvidenceStatus.none_provided
+    usage = run.meter.usage
+    assert (usage.requests, usage.reasks) == (2, 1)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (80, 10)
+    second = endpoint.messages(2)
+    assert second[-2] == {"role": "assistant", "content": bad}
+    assert second[-1]["role"] == "user"
+    assert "status" in second[-1]["content"]
+
+
+def test_ungrounded_sentence_number_is_reasked(httpserver: HTTPServer) -> None:
+    endpoint = serve(
+        httpserver,
+        reply(completion(json.dumps({"status": "provided", "cue_sentence": 99}))),
+        reply(completion(VALID)),
+    )
+    run = ask(httpserver.url_for("/v1"))
+
+    assert run.error is None and run.result is not None
+    assert run.meter.usage.reasks == 1
+    assert "S99 does not exist" in endpoint.messages(2)[-1]["content"]
+
+
+def test_invalid_json_is_reasked_saying_json(httpserver: HTTPServer) -> None:
+    endpoint = serve(httpserver, reply(completion("{not json")), reply(completion(VALID)))
+    run = ask(httpserver.url_for("/v1"))
+
+    assert run.error is None and run.result is not None
+    assert run.meter.usage.reasks == 1
+    assert endpoint.messages(2)[-2] == {"role": "assistant", "content": "{not json"}
+    assert "JSON" in endpoint.messages(2)[-1]["content"]
+
+
+def test_always_invalid_exhausts_the_reasks(httpserver: HTTPServer) -> None:
+    bad = reply(completion(json.dumps({"status": "maybe"}), prompt_tokens=20, completion_tokens=3))
+    endpoint = serve(httpserver, *([bad] * 5))
+    run = ask(httpserver.url_for("/v1"))
+
+    assert isinstance(run.error, ValidationExhaustedError)
+    assert run.error.attempts == 3
+    assert run.error.errors and any("status" in e for e in run.error.errors)
+    assert run.error.usage is not None
+    assert (run.error.usage.prompt_tokens, run.error.usage.completion_tokens) == (60, 9)
+    assert (run.error.usage.requests, run.error.usage.reasks) == (3, 2)
+    assert len(endpoint.bodies) == 3
+
+
+def test_reasks_carry_only_the_last_bad_answer(httpserver: HTTPServer) -> None:
+    answers = [json.dumps({"status": f"wrong-{n}"}) for n in range(1, 5)]
+    endpoint = serve(httpserver, *(reply(completion(a)) for a in answers))
+    run = ask(httpserver.url_for("/v1"), max_reasks=3)
+
+    assert isinstance(run.error, ValidationExhaustedError)
+    assert len(endpoint.bodies) == 4
+    original = len(endpoint.messages(1))
+    assert [len(endpoint.messages(n)) for n in (2, 3, 4)] == [original + 2] * 3
+    fourth = endpoint.messages(4)
+    assert text_of(fourth, "assistant") == answers[2]  # only the answer just before it
+    for older in answers[:2]:
+        assert older not in json.dumps(fourth)
+
+
+def test_truncated_answer_is_not_reasked(httpserver: HTTPServer) -> None:
+    cut = reply(completion('{"status": "prov', completion_tokens=60, finish_reason="length"))
+    endpoint = serve(httpserver, cut, reply(completion(VALID)))
+    run = ask(httpserver.url_for("/v1"))
+
+    assert isinstance(run.error, TruncatedOutputError)
+    assert run.error.usage is not None and run.error.usage.completion_tokens == 60
+    assert len(endpoint.bodies) == 1
+
+
+def test_token_budget_stops_the_reasks(httpserver: HTTPServer) -> None:
+    bad = reply(completion(json.dumps({"status": "maybe"}), prompt_tokens=70, completion_tokens=10))
+    endpoint = serve(httpserver, *([bad] * 3))
+    run = ask(httpserver.url_for("/v1"), token_budget=100)
+
+    assert isinstance(run.error, TokenBudgetExceededError)
+    assert len(endpoint.bodies) == 2
+    assert run.error.usage is not None and run.error.usage.total_tokens == 160
+
+
+def test_empty_choices_is_a_typed_error(httpserver: HTTPServer) -> None:
+    empty = {**completion(VALID), "choices": []}
+    endpoint = serve(httpserver, *([reply(empty)] * 4))
+    run = ask(httpserver.url_for("/v1"))
+
+    # Nothing to re-ask about: a provider fault, reported after one request.
+    assert isinstance(run.error, ProviderError), repr(run.error)
+    assert "unusable response" in run.error.message
+    assert len(endpoint.bodies) == 1
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_settings_explicit_beats_env_beats_defaults() -> None:
+    env = {
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "SUMMARIZER_MODEL": "env-model",
+        "SUMMARIZER_TIMEOUT": "12",
+        "SUMMARIZER_MAX_REASKS": "5",
+    }
+    settings = Settings.resolve(model="arg-model", max_reasks=1, env=env)
+
+    assert settings.model == "arg-model"
+    assert settings.base_url == "http://127.0.0.1:9/v1"
+    assert settings.timeout == 12.0
+    assert settings.max_reasks == 1
+    assert settings.token_budget == Settings().token_budget
+
+
+@pytest.mark.parametrize(
+    ("env", "backend"),
+    [
+        ({}, "local"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, "openai"),
+        ({"OPENAI_API_KEY": API_KEY}, "openai"),
+    ],
+    ids=["nothing", "base-url", "key"],
+)
+def test_settings_backend_follows_what_is_configured(env: dict[str, str], backend: str) -> None:
+    assert Settings.resolve(env=env).backend == backend
+
+
+def test_settings_rejects_a_non_number() -> None:
+    with pytest.raises(ConfigurationError, match="SUMMARIZER_MAX_REASKS"):
+        Settings.resolve(env={"SUMMARIZER_MAX_REASKS": "x"})
+
+
+def test_secret_never_shows_the_key() -> None:
+    settings = Settings.resolve(api_key=API_KEY, env={})
+    assert settings.api_key == Secret(API_KEY)
+    assert settings.api_key is not None and settings.api_key.reveal() == API_KEY
+    for shown in (repr(settings.api_key), str(settings.api_key), f"{settings.api_key}"):
+        assert API_KEY not in shown
+    assert API_KEY not in repr(settings)
+    assert "short" not in repr(Secret("short")) + str(Secret("short"))
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def test_summarize_inside_a_running_loop_is_refused() -> None:
+    async def main() -> None:
+        summarize(TEXT, base_url="http://127.0.0.1:9/v1", api_key=API_KEY)
+
+    with pytest.raises(ConfigurationError, match="event loop"):
+        asyncio.run(main())
+
+
+def test_blank_article_fails_before_any_request(httpserver: HTTPServer) -> None:
+    endpoint = serve(httpserver, reply(completion(VALID)))
+    with pytest.raises(InputError):
+        summarize("   ", base_url=httpserver.url_for("/v1"), api_key=API_KEY)
+    assert endpoint.bodies == []
+
+
+def test_summarizer_repr_hides_the_key() -> None:
+    summarizer = Summarizer(base_url="http://127.0.0.1:9/v1", api_key=API_KEY)
+    assert API_KEY not in repr(summarizer)
+    assert "127.0.0.1:9" in repr(summarizer)

@@ -1,0 +1,57 @@
+"""Prompts and schemas ship inside the wheel and are found from an installed package."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_wheel_carries_prompts_and_schema_and_imports(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    wheel = next(tmp_path.glob("summarizer-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "summarizer/_data/prompts/article.system.j2" in names
+    assert "summarizer/_data/prompts/lexicon.json" in names
+    assert "summarizer/_data/schemas/summary.schema.json" in names
+    assert "summarizer/py.typed" in names
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = (
+        "import summarizer, summarizer.prompts as p; "
+        f"assert str(p.data_dir('prompts')).startswith({str(site)!r}); "
+        "print(summarizer.summarize.__doc__.splitlines()[0]); "
+        "print(p.prompt_version(summarizer.pipeline.PROMPTS))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Summarize one news article" in out.stdout
