@@ -20,7 +20,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import httpx2
 import instructor
@@ -67,6 +67,7 @@ class Meter:
 
     usage: Usage = field(default_factory=Usage)
     started: float = field(default_factory=time.monotonic)
+    warnings: list[str] = field(default_factory=list)
 
     def snapshot(self) -> Usage:
         return self.usage.model_copy(update={"seconds": round(time.monotonic() - self.started, 3)})
@@ -131,15 +132,23 @@ class ModelClient:
         meter: Meter,
         context: dict[str, Any],
         max_tokens: int | None = None,
+        salvage: bool = False,
     ) -> M:
-        """Ask until the answer validates, the re-asks are spent or the token budget is."""
+        """Ask until the answer validates, the re-asks are spent or the token budget is.
+
+        With ``salvage``, a last answer that fits the schema but has some ungrounded items
+        (a trigger not in its sentence, a sentence id out of range) keeps its valid items
+        instead of failing; what was dropped is recorded in the meter's warnings.
+        """
         settings = self.settings
         conversation = list(messages)
         errors: list[str] = []
+        grounded_only: dict[str, Any] | None = None
         for attempt in range(settings.max_reasks + 1):
             if attempt:
                 meter.usage.reasks += 1
             last = ""
+            grounded_only = None
             try:
                 # No ``context`` for instructor: it would render the messages, article text
                 # included, as Jinja templates. Grounding is checked by a second validation.
@@ -177,6 +186,7 @@ class ModelClient:
                 last = _completion_text(exc.last_completion)
             except ValidationError as exc:
                 errors = describe_errors(exc)
+                grounded_only = parsed.model_dump()  # schema-valid, some references wrong
             budget = settings.token_budget
             if budget is not None and meter.usage.total_tokens >= budget:
                 raise TokenBudgetExceededError(
@@ -189,6 +199,14 @@ class ModelClient:
                 {"role": "assistant", "content": last},
                 {"role": "user", "content": prompts.render("reask.user", errors=errors)},
             ]
+        if salvage and grounded_only is not None:
+            kept = salvage_items(response_model, grounded_only, context)
+            if kept is not None:
+                meter.warnings.append(
+                    f"{response_model.__name__}: dropped items the model could not ground "
+                    f"after {settings.max_reasks + 1} answers: {'; '.join(errors)[:400]}"
+                )
+                return kept
         raise ValidationExhaustedError(
             f"no valid answer after {settings.max_reasks + 1} attempts; last problems: "
             f"{'; '.join(errors)[:500]}",
@@ -196,6 +214,35 @@ class ModelClient:
             errors=errors,
             usage=meter.snapshot(),
         )
+
+
+def salvage_items(model: type[M], data: dict[str, Any], context: dict[str, Any]) -> M | None:
+    """Drop the list items that fail validation with ``context``; None if still invalid."""
+    kept = dict(data)
+    for name, field_info in model.model_fields.items():
+        item_type = _list_item_model(field_info.annotation)
+        if item_type is None or not isinstance(data.get(name), list):
+            continue
+        valid = []
+        for item in data[name]:
+            try:
+                item_type.model_validate(item, context=context)
+            except ValidationError:
+                continue
+            valid.append(item)
+        kept[name] = valid
+    try:
+        return model.model_validate(kept, context=context)
+    except ValidationError:
+        return None
+
+
+def _list_item_model(annotation: Any) -> type[BaseModel] | None:
+    if get_origin(annotation) is list:
+        (arg,) = get_args(annotation)
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
 
 
 def describe_errors(exc: BaseException | None) -> list[str]:

@@ -233,6 +233,9 @@ class Provenance(BaseModel):
     prompt_version: str
     schema_version: str = SCHEMA_VERSION
     usage: Usage
+    warnings: list[str] = Field(
+        default_factory=list, description="what was dropped or degraded, and why"
+    )
 
 
 class ArticleMeta(BaseModel):
@@ -273,43 +276,22 @@ class ArticleSummary(BaseModel):
         if dupes:
             raise ValueError(f"duplicate ids: {dupes}")
         sources, events, claims, responses = (set(g) for g in groups[:4])
-        problems: list[str] = []
-        problems += [
-            f"source {s.id} via unknown {s.via}"
-            for s in self.sources
-            if s.via is not None and s.via not in sources
+        known_ref = events | claims | responses
+        refs: list[tuple[str, str, set[str]]] = [
+            *((f"source {x.id} via", x.via, sources) for x in self.sources if x.via),
+            *(
+                (f"event {e.id} reported_by", e.reported_by, sources)
+                for e in self.events
+                if e.reported_by
+            ),
+            *((f"claim {c.id} speaker", c.speaker, sources) for c in self.claims),
+            *((f"claim {c.id} about", a, events) for c in self.claims for a in c.about),
+            *((f"counterclaim {c.id} target", c.target, claims) for c in self.counterclaims),
+            *((f"counterclaim {c.id} speaker", c.speaker, sources) for c in self.counterclaims),
+            *(("summary ref", r, known_ref) for x in self.summary for r in x.refs),
         ]
-        problems += [
-            f"event {e.id} reported_by unknown {e.reported_by}"
-            for e in self.events
-            if e.reported_by is not None and e.reported_by not in sources
-        ]
-        problems += [
-            f"claim {c.id} speaker unknown {c.speaker}"
-            for c in self.claims
-            if c.speaker not in sources
-        ]
-        problems += [
-            f"claim {c.id} about unknown {a}"
-            for c in self.claims
-            for a in c.about
-            if a not in events
-        ]
-        problems += [
-            f"counterclaim {c.id} targets unknown {c.target}"
-            for c in self.counterclaims
-            if c.target not in claims
-        ]
-        problems += [
-            f"counterclaim {c.id} speaker unknown {c.speaker}"
-            for c in self.counterclaims
-            if c.speaker not in sources
-        ]
-        problems += [
-            f"summary ref unknown {r}"
-            for s in self.summary
-            for r in s.refs
-            if r not in events | claims | responses
+        problems = [
+            f"{where} {ref!r} does not resolve" for where, ref, known in refs if ref not in known
         ]
         if problems:
             raise ValueError("; ".join(problems))

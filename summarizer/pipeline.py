@@ -180,6 +180,7 @@ class Summarizer:
                 backend=self.settings.backend,
                 prompt_version=prompts.prompt_version(PROMPTS),
                 usage=meter.snapshot(),
+                warnings=meter.warnings,
             ),
         )
 
@@ -349,7 +350,7 @@ async def _overview(
         },
     ]
     return await client.ask(
-        OverviewAnswer, messages, meter=meter, context=doc.context, max_tokens=600
+        OverviewAnswer, messages, meter=meter, context=doc.context, max_tokens=600, salvage=True
     )
 
 
