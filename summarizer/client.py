@@ -226,15 +226,18 @@ def salvage_items(model: type[M], data: dict[str, Any], context: dict[str, Any])
         valid = []
         for item in data[name]:
             try:
-                item_type.model_validate(item, context=context)
+                valid.append(item_type.model_validate(item, context=context))
             except ValidationError:
                 continue
-            valid.append(item)
         kept[name] = valid
     try:
         return model.model_validate(kept, context=context)
-    except ValidationError:
-        return None
+    except ValidationError as exc:
+        if any(err["type"] != "too_short" for err in exc.errors()):
+            return None
+    # Only emptied lists fail (e.g. no grounded event was left): every item that remains has
+    # been validated above, so the answer is kept as it is.
+    return model.model_construct(**kept) if any(kept.get(n) for n in model.model_fields) else None
 
 
 def _list_item_model(annotation: Any) -> type[BaseModel] | None:

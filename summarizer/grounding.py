@@ -457,6 +457,37 @@ class AlignedText:
             pos = self._norm.find(key, pos + 1, limit)
         return None
 
+    def find_words(
+        self, needle: str, start: int = 0, end: int | None = None, *, min_prefix: int = 5
+    ) -> tuple[int, int] | None:
+        """Like :meth:`find`, but when the exact words are not there, align the needle's words
+        to words of ``text[start:end]`` sharing a prefix of ``min_prefix`` letters
+        ("manifestation" ~ "manifesté"), keeping their order; the span runs from the first
+        aligned word to the last. Used for event triggers, which small models inflect."""
+        exact = self.find(needle, start, end)
+        if exact is not None:
+            return exact
+        end = len(self.text) if end is None else end
+        words = [
+            (m.start() + start, m.end() + start, normalize_for_match(m.group()))
+            for m in _WORD.finditer(self.text[start:end])
+        ]
+        hits: list[tuple[int, int]] = []
+        position = 0
+        for wanted in (normalize_for_match(w) for w in _WORD.findall(needle)):
+            for k in range(position, len(words)):
+                ws, we, word = words[k]
+                size = min(len(wanted), len(word))
+                if (wanted == word and size >= 3) or (
+                    size >= min_prefix and wanted[:min_prefix] == word[:min_prefix]
+                ):
+                    hits.append((ws, we))
+                    position = k + 1
+                    break
+        if not hits or hits[-1][1] - hits[0][0] > 80:
+            return None
+        return hits[0][0], hits[-1][1]
+
 
 def find_span(
     text: str, needle: str, start: int = 0, end: int | None = None
@@ -467,6 +498,9 @@ def find_span(
     :class:`AlignedText` once and call :meth:`AlignedText.find`.
     """
     return AlignedText(text).find(needle, start, end)
+
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
 # --------------------------------------------------------------------------- #

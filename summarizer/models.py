@@ -383,7 +383,7 @@ class EventAnswer(BaseModel):
         got = _ctx(info)
         if got is not None and 1 <= self.sentence <= len(got[0]):
             s = got[0][self.sentence - 1]
-            if got[1].find(self.trigger, s.start, s.end) is None:
+            if got[1].find_words(self.trigger, s.start, s.end) is None:
                 raise ValueError(
                     f"trigger {self.trigger[:60]!r} is not written in S{self.sentence}; copy "
                     f"one to four exact words of S{self.sentence}"

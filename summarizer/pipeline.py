@@ -406,7 +406,7 @@ class _Builder:
         event_sentences: dict[int, list[str]] = {}
         for e in overview.events:
             sentence = doc.sentences[e.sentence - 1]
-            found = doc.aligned.find(e.trigger, sentence.start, sentence.end)
+            found = doc.aligned.find_words(e.trigger, sentence.start, sentence.end)
             if found is None:  # pragma: no cover - checked by EventAnswer's validator
                 continue
             speaker = statements.get(e.sentence)

@@ -32,6 +32,18 @@ def test_ungrounded_items_are_dropped_and_grounded_ones_kept() -> None:
     assert kept.inconsistencies == []  # S9 does not exist
 
 
-def test_nothing_left_to_keep_is_no_salvage() -> None:
+def test_a_list_emptied_by_salvage_keeps_the_rest() -> None:
     data = overview([{"sentence": 2, "trigger": "absent", "what": "?", "status": "occurred"}])
-    assert salvage_items(OverviewAnswer, data, CONTEXT) is None  # events needs at least one
+    kept = salvage_items(OverviewAnswer, data, CONTEXT)
+    assert kept is not None and kept.events == [] and kept.summary[0].text == "Une réforme."
+
+
+def test_inflected_triggers_are_aligned_not_dropped() -> None:
+    data = overview([{"sentence": 2, "trigger": "dénonciation", "what": "x", "status": "occurred"}])
+    kept = salvage_items(OverviewAnswer, data, CONTEXT)
+    assert kept is not None and [e.trigger for e in kept.events] == ["dénonciation"]
+
+
+def test_nothing_grounded_at_all_is_no_salvage() -> None:
+    data = {"events": [], "inconsistencies": [], "summary": [{"text": "x", "sentences": [9]}]}
+    assert salvage_items(OverviewAnswer, data, CONTEXT) is None
