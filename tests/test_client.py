@@ -41,6 +41,9 @@ from summarizer.grounding import AlignedText, segment
 from summarizer.models import EvidenceAnswer, EvidenceStatus
 from summarizer.retrying import RetryPolicy
 
+# These tests start their own servers on loopback; everything else stays blocked.
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+
 API_KEY = "sk-test-0123456789-very-secret-key"
 TEXT = "The minister said the bridge was closed. Officials gave no proof. The army denied it."
 MESSAGES = [

@@ -399,3 +399,14 @@ def test_property_find_span_of_a_substring(text: str, data: st.DataObject) -> No
     inner = find_span(text, needle, i, j)
     assert inner is not None
     assert i <= inner[0] < inner[1] <= j
+
+
+def test_find_words_aligns_inflected_words_in_order() -> None:
+    text = "Elles ont manifesté hier. Ce droit est remis en cause, selon un collectif."
+    aligned = AlignedText(text)
+    s, e = aligned.find_words("manifestation")  # type: ignore[misc]
+    assert text[s:e] == "manifesté"
+    s, e = aligned.find_words("droit remis en cause")  # type: ignore[misc]
+    assert text[s:e] == "droit est remis en cause"
+    assert aligned.find_words("malformation") is None
+    assert aligned.find_words("manifestation", 25) is None  # outside the window

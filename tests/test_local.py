@@ -38,6 +38,9 @@ from summarizer.local import (
     locate_weights,
 )
 
+# These tests start their own servers on loopback; everything else stays blocked.
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+
 FAKE_SERVER = Path(__file__).parent / "fakes" / "fake_llama_server.py"
 FAKE_COMMAND = (sys.executable, str(FAKE_SERVER))
 
