@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
@@ -41,7 +41,7 @@ from summarizer._input import check_text, text_sha256
 from summarizer._language import detect_language
 from summarizer.client import Meter, ModelClient
 from summarizer.config import Backend, Mode, Settings
-from summarizer.exceptions import ConfigurationError
+from summarizer.exceptions import ConfigurationError, LocalModelError, ProviderUnavailableError
 from summarizer.grounding import AlignedText, Sentence, quoted_segments, render_numbered, segment
 from summarizer.models import (
     ArticleMeta,
@@ -66,6 +66,9 @@ from summarizer.models import (
     attribution_model,
 )
 from summarizer.retrying import RetryPolicy
+
+if TYPE_CHECKING:
+    from summarizer.local import LocalServer
 
 __all__ = ["PROMPTS", "Summarizer", "asummarize", "summarize"]
 
@@ -113,6 +116,7 @@ class Summarizer:
         )
         self._http_client = http_client
         self._client: ModelClient | None = None
+        self._server: LocalServer | None = None
 
     def __repr__(self) -> str:
         s = self.settings
@@ -135,10 +139,13 @@ class Summarizer:
             self._client = None
 
     async def _model_client(self) -> ModelClient:
+        if self._server is not None and not self._server.alive():
+            await self.aclose()  # the server died: restart it, maybe on another port
         if self._client is None:
             base_url = self.settings.base_url
             if base_url is None and self.settings.backend == "local":
-                base_url = await asyncio.to_thread(_local_base_url)
+                self._server = await asyncio.to_thread(_local_server, self._server)
+                base_url = self._server.base_url
             self._client = ModelClient(
                 self.settings, base_url=base_url or _OPENAI_URL, http_client=self._http_client
             )
@@ -161,10 +168,20 @@ class Summarizer:
         doc = _Document(text, language, published)
         client = await self._model_client()
         chunks = _chunks(doc.sentences, self.settings.max_input_tokens)
-        attributions = await _attribute(client, doc, meter)
-        overview = _merge([await _overview(client, doc, chunk, meter) for chunk in chunks])
-        built = _Builder(doc, attributions, overview)
-        await built.judge_evidence(client, meter)
+        try:
+            attributions = await _attribute(client, doc, meter)
+            overview = _merge([await _overview(client, doc, chunk, meter) for chunk in chunks])
+            built = _Builder(doc, attributions, overview)
+            await built.judge_evidence(client, meter)
+        except ProviderUnavailableError as exc:
+            server = self._server
+            if server is None or server.alive():
+                raise
+            raise LocalModelError(
+                "the embedded model server stopped during the request (out of memory?); it is "
+                f"restarted for the next article. Its log: {server.log_path}",
+                log_tail=server.log_tail(),
+            ) from exc
         return built.summary(
             ArticleMeta(
                 title=title or _first_line(text),
@@ -224,12 +241,14 @@ def summarize(
     )
 
 
-def _local_base_url() -> str:
-    try:
-        from summarizer.local import get_server
-    except ImportError as exc:  # pragma: no cover - the module ships with the package
-        raise ConfigurationError(f"the local backend cannot be loaded: {exc}") from exc
-    return get_server().base_url
+def _local_server(current: LocalServer | None) -> LocalServer:
+    """The process-wide embedded server, (re)started if needed."""
+    if current is not None:
+        current.ensure_alive()
+        return current
+    from summarizer.local import get_server
+
+    return get_server()
 
 
 def _first_line(text: str) -> str | None:

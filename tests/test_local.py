@@ -548,3 +548,39 @@ def test_live_real_model(request: pytest.FixtureRequest) -> None:
         )
         assert response.status_code == 200, response.text
         assert response.json()["choices"][0]["message"]["content"]
+
+
+def test_server_dying_mid_article_is_a_local_model_error_and_is_restarted(
+    make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from summarizer import Summarizer
+    from summarizer.exceptions import ProviderError
+    from summarizer.retrying import RetryPolicy
+
+    server = make_server()
+    server.start()
+    monkeypatch.setattr("summarizer.local.get_server", lambda: server)
+    pid = server.pid
+    assert pid is not None
+    os.killpg(pid, signal.SIGKILL)
+    assert _gone(pid)
+
+    async def nosleep(_: float) -> None:
+        return None
+
+    async def run() -> None:
+        async with Summarizer(
+            backend="local", retry=RetryPolicy(max_attempts=2, sleep=nosleep)
+        ) as s:
+            with pytest.raises(LocalModelError, match="stopped during the request"):
+                await s.asummarize("Le ministre a déclaré « tout va très bien ». Fin.")
+            # The next article restarts the server; the fake one cannot answer chats.
+            with pytest.raises(ProviderError):
+                await s.asummarize("Le ministre a déclaré « tout va très bien ». Fin.")
+
+    asyncio.run(run())
+    assert server.alive() and server.pid != pid
+    server.stop()
+    assert not server.alive()

@@ -221,6 +221,10 @@ class LocalServer:
             return True
         return proc.poll() is None
 
+    def log_tail(self) -> str:
+        """The last lines the server wrote to its log (for error messages)."""
+        return _read_tail(self.log_path, 0)
+
     def argv(self, port: int) -> list[str]:
         """The full command line for a server on ``port``."""
         args = [
