@@ -108,11 +108,13 @@ class Stance(StrEnum):
 
 
 class Basis(StrEnum):
-    """Where a judgement came from. ``model`` alone is an unverified guess of the model."""
+    """Where a judgement came from. ``model`` alone is an unverified guess of the model;
+    ``not_assessed`` means nobody judged it (the status is then ``unclear``)."""
 
     model = "model"
     cue = "cue"
     model_and_cue = "model+cue"
+    not_assessed = "not_assessed"
 
 
 _Frozen = ConfigDict(frozen=True, extra="forbid")

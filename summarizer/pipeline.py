@@ -385,6 +385,12 @@ def _merge(answers: list[OverviewAnswer]) -> OverviewAnswer:
     )
 
 
+def _word_end(text: str, end: int, limit: int) -> int:
+    while end < limit and text[end].isalnum():
+        end += 1
+    return end
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -426,6 +432,8 @@ class _Builder:
         for e in overview.events:
             sentence = doc.sentences[e.sentence - 1]
             found = doc.aligned.find_words(e.trigger, sentence.start, sentence.end)
+            if found is not None:  # a trigger cut at its length cap ends on a whole word
+                found = (found[0], _word_end(doc.text, found[1], sentence.end))
             if found is None:  # pragma: no cover - checked by EventAnswer's validator
                 continue
             speaker = statements.get(e.sentence)
@@ -507,8 +515,8 @@ class _Builder:
             else:
                 draft.evidence = Evidence(
                     status=EvidenceStatus.unclear,
-                    note="not assessed for responses",
-                    basis=Basis.model,
+                    note="evidence is not assessed for responses",
+                    basis=Basis.not_assessed,
                 )
             if draft.target is not None:
                 draft.stance, draft.stance_basis, draft.stance_note = self._stance(draft)
@@ -530,7 +538,12 @@ class _Builder:
         answer = await client.ask(
             EvidenceAnswer, messages, meter=meter, context=self.doc.context, max_tokens=60
         )
-        cue = self.doc.span([answer.cue_sentence]) if answer.cue_sentence else None
+        # A cue is worth showing when it points elsewhere than the claim's own sentence.
+        cue = (
+            self.doc.span([answer.cue_sentence])
+            if answer.cue_sentence and answer.cue_sentence != draft.sentence
+            else None
+        )
         return Evidence(
             status=answer.status,
             cue=cue,
@@ -618,7 +631,9 @@ class _Draft:
     promoted: bool = False
 
     def require_evidence(self, note: str | None = None) -> Evidence:
-        evidence = self.evidence or Evidence(status=EvidenceStatus.unclear, basis=Basis.model)
+        evidence = self.evidence or Evidence(
+            status=EvidenceStatus.unclear, basis=Basis.not_assessed
+        )
         if note:
             joined = f"{evidence.note}; {note}" if evidence.note else note
             evidence = evidence.model_copy(update={"note": joined})

@@ -30,6 +30,8 @@ def _evidence(e: Evidence) -> str:
         out += f" — “{_cell(e.cue.text)}”"
     if e.basis is Basis.model:
         out += " *(model's guess, unverified)*"
+    elif e.basis is Basis.not_assessed:
+        out = "– not assessed"
     return out
 
 

@@ -53,6 +53,11 @@ def test_summary_is_valid_grounded_and_costed(
     for claim in summary.claims:
         quote = claim.quote
         assert text[quote.start : quote.end] == quote.text
+    for event in summary.events:  # triggers are whole words, never cut mid-word
+        end = event.trigger.end
+        assert end == len(text) or not text[end].isalnum(), event.trigger
+    for response in summary.counterclaims:  # nobody asked the model: no guess is shown
+        assert response.evidence.basis in (Basis.cue, Basis.not_assessed)
 
 
 @pytest.mark.cassette
