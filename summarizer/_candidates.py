@@ -182,3 +182,26 @@ def find_cues(
                     found.append(Cue(label, hit[0], hit[1], n))
     found.sort(key=lambda c: (c.sentence, c.start, c.start - c.end))
     return found
+
+
+_RELAY = re.compile(
+    r"^(?:selon|d['’]après|according to|laut|citing)\s+(?P<relay>[^,]{2,60}),\s*"
+    r"(?:(?:le|la|les|the|der|die|das)\s+|l['’])?(?P<rest>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def relayed_statement(sentence: str, names: list[str]) -> tuple[str, str] | None:
+    """(relay, speaker) for "Selon X, Y estime …" / "According to X, Y said …".
+
+    Only when both X and the subject Y right after the comma are names found in the article:
+    "Selon RIA Novosti, le Pentagone estime" is the Pentagon via RIA Novosti, while
+    "Selon RIA Novosti, 10 000 soldats …" is RIA Novosti's own statement (None).
+    """
+    match = _RELAY.match(sentence.strip())
+    if match is None:
+        return None
+    relay = next((n for n in names if n.casefold() == match["relay"].strip().casefold()), None)
+    rest = match["rest"]
+    speaker = next((n for n in names if rest.startswith(n) and n != relay), None)
+    return (relay, speaker) if relay and speaker else None

@@ -35,6 +35,7 @@ from summarizer._candidates import (
     Cue,
     candidate_names,
     find_cues,
+    relayed_statement,
     statement_sentences,
 )
 from summarizer._input import check_text, text_sha256
@@ -70,7 +71,7 @@ from summarizer.retrying import RetryPolicy
 if TYPE_CHECKING:
     from summarizer.local import LocalServer
 
-__all__ = ["PROMPTS", "Summarizer", "asummarize", "summarize"]
+__all__ = ["PROMPTS", "PromptPreview", "Summarizer", "asummarize", "preview_prompts", "summarize"]
 
 PROMPTS = ("article.system", "attribution.user", "overview.user", "evidence.user", "reask.user")
 _CHARS_PER_TOKEN = 3.5
@@ -171,7 +172,7 @@ class Summarizer:
         try:
             attributions = await _attribute(client, doc, meter)
             overview = _merge([await _overview(client, doc, chunk, meter) for chunk in chunks])
-            built = _Builder(doc, attributions, overview)
+            built = _Builder(doc, chunks, attributions, overview)
             await built.judge_evidence(client, meter)
         except ProviderUnavailableError as exc:
             server = self._server
@@ -320,37 +321,58 @@ def _chunks(sentences: list[Sentence], max_tokens: int) -> list[list[Sentence]]:
     return chunks
 
 
+def _attribution_system() -> dict[str, str]:
+    return {
+        "role": "system",
+        "content": prompts.render("attribution.system", reporter=REPORTER, unnamed=UNNAMED),
+    }
+
+
+def _attribution_user(doc: _Document, names: list[str], n: int) -> tuple[list[str], str]:
+    """The names offered for sentence ``n`` and the user message asking who says it."""
+    # The sentence and the one before it, and only the names written in the sentence (in
+    # the one before for "she said"): with the whole article and every name in view, or
+    # with "unnamed source" on offer, the 1.5B model gave statements to the wrong person.
+    window = doc.sentences[max(n - 2, 0) : n]
+    here = _names_in(doc, names, window[-1:])
+    options = here or [*_names_in(doc, names, window), REPORTER, UNNAMED]
+    user = prompts.render(
+        "attribution.user",
+        context=[{"id": s.id, "text": _one_line(s.text)} for s in window],
+        sentence=n,
+        names=options,
+    )
+    return options, user
+
+
 async def _attribute(
     client: ModelClient, doc: _Document, meter: Meter
 ) -> dict[int, AttributionAnswer]:
     """Pass 1: one question per statement sentence, the speaker picked from the names found."""
-    ids = statement_sentences(doc.sentences, doc.aligned)[:_MAX_STATEMENTS]
+    found = statement_sentences(doc.sentences, doc.aligned)
+    ids = found[:_MAX_STATEMENTS]
+    if len(found) > len(ids):
+        meter.warnings.append(
+            f"only the first {len(ids)} of {len(found)} statement sentences were attributed "
+            f"(one model question each); the rest, from S{found[len(ids)]} on, are not listed"
+        )
     names = candidate_names(doc.text)
-    system = {
-        "role": "system",
-        "content": prompts.render("attribution.system", reporter=REPORTER, unnamed=UNNAMED),
-    }
+    system = _attribution_system()
     out: dict[int, AttributionAnswer] = {}
     for n in ids:
-        # The sentence and the one before it, and only the names written in the sentence (in
-        # the one before for "she said"): with the whole article and every name in view, or
-        # with "unnamed source" on offer, the 1.5B model gave statements to the wrong person.
-        window = doc.sentences[max(n - 2, 0) : n]
-        here = _names_in(doc, names, window[-1:])
-        options = here or [*_names_in(doc, names, window), REPORTER, UNNAMED]
-        user = prompts.render(
-            "attribution.user",
-            context=[{"id": s.id, "text": _one_line(s.text)} for s in window],
-            sentence=n,
-            names=options,
-        )
-        out[n] = await client.ask(
+        options, user = _attribution_user(doc, names, n)
+        answer = await client.ask(
             attribution_model(options),
             [system, {"role": "user", "content": user}],
             meter=meter,
             context=doc.context,
             max_tokens=120,
         )
+        relayed = relayed_statement(doc.sentences[n - 1].text, options)
+        if relayed is not None and answer.speaker in (relayed[0], UNNAMED, REPORTER):
+            # "Selon X, Y estime …": the 1.5B model names the relay X as the speaker.
+            answer = answer.model_copy(update={"speaker": relayed[1], "relayed_by": relayed[0]})
+        out[n] = answer
     return out
 
 
@@ -361,16 +383,62 @@ def _names_in(doc: _Document, names: list[str], sentences: list[Sentence]) -> li
 async def _overview(
     client: ModelClient, doc: _Document, chunk: list[Sentence], meter: Meter
 ) -> OverviewAnswer:
-    messages = [
+    return await client.ask(
+        OverviewAnswer,
+        _overview_messages(doc, chunk),
+        meter=meter,
+        context=doc.context,
+        max_tokens=600,
+        salvage=True,
+    )
+
+
+def _overview_messages(doc: _Document, chunk: list[Sentence]) -> list[dict[str, str]]:
+    return [
         doc.system_message(chunk),
         {
             "role": "user",
             "content": prompts.render("overview.user", language_name=_language_name(doc.language)),
         },
     ]
-    return await client.ask(
-        OverviewAnswer, messages, meter=meter, context=doc.context, max_tokens=600, salvage=True
-    )
+
+
+@dataclass(frozen=True)
+class PromptPreview:
+    """One request the pipeline would send: what it asks and its chat messages."""
+
+    name: str
+    messages: list[dict[str, str]]
+
+
+def preview_prompts(
+    text: str,
+    *,
+    published: date | None = None,
+    language: str | None = None,
+    max_input_tokens: int = Settings.max_input_tokens,
+) -> list[PromptPreview]:
+    """The first requests of a summary, rendered without calling a model: the attribution of
+    the first statement sentence and the overview of each part. Evidence questions depend on
+    the model's answers and are not shown."""
+    text = check_text(text)
+    doc = _Document(text, language or detect_language(text), published)
+    out: list[PromptPreview] = []
+    ids = statement_sentences(doc.sentences, doc.aligned)
+    if ids:
+        _options, user = _attribution_user(doc, candidate_names(doc.text), ids[0])
+        out.append(
+            PromptPreview(
+                f"attribution of S{ids[0]} (1 of {min(len(ids), _MAX_STATEMENTS)})",
+                [_attribution_system(), {"role": "user", "content": user}],
+            )
+        )
+    chunks = _chunks(doc.sentences, max_input_tokens)
+    for n, chunk in enumerate(chunks, 1):
+        out.append(
+            PromptPreview(f"overview (part {n} of {len(chunks)})", _overview_messages(doc, chunk))
+        )
+    return out
 
 
 def _merge(answers: list[OverviewAnswer]) -> OverviewAnswer:
@@ -419,13 +487,18 @@ class _Builder:
     """Turns the validated answers into the grounded public summary."""
 
     def __init__(
-        self, doc: _Document, attributions: dict[int, AttributionAnswer], overview: OverviewAnswer
+        self,
+        doc: _Document,
+        chunks: list[list[Sentence]],
+        attributions: dict[int, AttributionAnswer],
+        overview: OverviewAnswer,
     ) -> None:
         self.doc = doc
+        self.chunks = chunks
         self.overview = overview
         statements = {n: a for n, a in attributions.items() if a.kind != "none"}
-        self.sources = _sources(list(statements.values()))
-        by_name = {s.name: s.id for s in self.sources}
+        by_key = _sources(list(statements.values()))
+        self.sources = list(by_key.values())
 
         self.events: list[Event] = []
         event_sentences: dict[int, list[str]] = {}
@@ -443,13 +516,15 @@ class _Builder:
                 trigger=Span.of(doc.text, *found),
                 when=_time_ref(e.when, doc.published),
                 status=e.status,
-                reported_by=by_name[speaker.speaker] if speaker else None,
+                reported_by=by_key[_source_key(speaker)].id if speaker else None,
             )
             self.events.append(ev)
             event_sentences.setdefault(e.sentence, []).append(ev.id)
 
         self.drafts = [
-            _Draft(n, a, by_name[a.speaker], self._quote(n), about=event_sentences.get(n, []))
+            _Draft(
+                n, a, by_key[_source_key(a)].id, self._quote(n), about=event_sentences.get(n, [])
+            )
             for n, a in sorted(statements.items())
         ]
         for d in self.drafts:
@@ -524,7 +599,10 @@ class _Builder:
     async def _ask_evidence(self, client: ModelClient, meter: Meter, draft: _Draft) -> Evidence:
         sentence = self.doc.sentences[draft.sentence - 1]
         messages = [
-            self.doc.system_message(self.doc.sentences),
+            # The part of the article the overview saw, so the model reuses its prompt cache.
+            self.doc.system_message(
+                next(c for c in self.chunks if c and c[0].id <= draft.sentence <= c[-1].id)
+            ),
             {
                 "role": "user",
                 "content": prompts.render(
@@ -647,21 +725,33 @@ def _nearest_claim(claims: list[_Draft], response: _Draft) -> _Draft | None:
     return earlier[-1] if earlier else None
 
 
-def _sources(statements: list[AttributionAnswer]) -> list[Source]:
-    """One source per name, in order of first statement; intermediaries after their speakers."""
-    types: dict[str, SourceType] = {}
-    via: dict[str, str] = {}
+def _source_key(answer: AttributionAnswer) -> tuple[str, str | None]:
+    relay = answer.relayed_by
+    return answer.speaker, relay if relay and relay != answer.speaker else None
+
+
+def _sources(statements: list[AttributionAnswer]) -> dict[tuple[str, str | None], Source]:
+    """Sources keyed by (name, relay), in order of first statement.
+
+    "The Pentagon" quoted directly and "the Pentagon according to RIA Novosti" are two sources,
+    the second with ``via`` set: the relay concerns those statements only.
+    """
+    types: dict[tuple[str, str | None], SourceType] = {}
     for a in statements:
-        types.setdefault(a.speaker, _speaker_type(a))
-        if a.relayed_by and a.relayed_by != a.speaker:
-            via.setdefault(a.speaker, a.relayed_by)
-    for relay in via.values():
-        types.setdefault(relay, SourceType.other_outlet)
-    ids = {name: f"s{n}" for n, name in enumerate(types, 1)}
-    return [
-        Source(id=ids[name], name=name, type=kind, via=ids[via[name]] if name in via else None)
-        for name, kind in types.items()
-    ]
+        types.setdefault(_source_key(a), _speaker_type(a))
+    for _name, relay in list(types):
+        if relay is not None:
+            types.setdefault((relay, None), SourceType.other_outlet)
+    ids = {key: f"s{n}" for n, key in enumerate(types, 1)}
+    return {
+        (name, relay): Source(
+            id=ids[(name, relay)],
+            name=name,
+            type=kind,
+            via=ids[(relay, None)] if relay is not None else None,
+        )
+        for (name, relay), kind in types.items()
+    }
 
 
 def _speaker_type(answer: AttributionAnswer) -> SourceType:

@@ -73,6 +73,14 @@ def test_seed_article_evidence_and_responses(make_summarizer: Callable[[], Summa
     assert "aucune preuve" in ryder.evidence.cue.text
     rutte = by_speaker["Mark Rutte"]
     assert rutte.evidence.status is EvidenceStatus.referenced_not_disclosed
+    sources = {s.id: s for s in summary.sources}
+    relayed = [c for c in summary.claims if c.quote.text.startswith("Selon RIA Novosti")]
+    assert relayed, "the RIA Novosti sentence is a claim"
+    pentagon = sources[relayed[0].speaker]
+    assert pentagon.name == "Pentagone"
+    assert pentagon.via is not None and names[pentagon.via] == "RIA Novosti"
+    direct = [c for c in summary.claims if c.quote.text.startswith("Le Pentagone estime")]
+    assert direct and sources[direct[0].speaker].via is None  # the subtitle is not relayed
     stances = {names[c.speaker]: c.stance.value for c in summary.counterclaims}
     assert stances.get("Maria Zakharova") == "disputes"
     assert stances.get("Poutine") == "deflects"

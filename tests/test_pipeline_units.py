@@ -5,7 +5,12 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from summarizer._candidates import candidate_names, find_cues, statement_sentences
+from summarizer._candidates import (
+    candidate_names,
+    find_cues,
+    relayed_statement,
+    statement_sentences,
+)
 from summarizer.grounding import AlignedText, segment
 from summarizer.pipeline import _chunks
 
@@ -44,3 +49,17 @@ def test_evidence_cues_in_reading_order() -> None:
     cues = find_cues("evidence", sentences, [ryder_note.id], AlignedText(SEED))
     assert cues[0].label == "none_provided"
     assert SEED[cues[0].start : cues[0].end] == "n’a fourni aucune preuve"
+
+
+def test_a_relayed_statement_belongs_to_its_subject_via_the_relay() -> None:
+    names = ["RIA Novosti", "Pentagone", "Koursk"]
+    assert relayed_statement("Selon RIA Novosti, le Pentagone estime que X.", names) == (
+        "RIA Novosti",
+        "Pentagone",
+    )
+    assert relayed_statement("Selon RIA Novosti, 10 000 soldats sont là.", names) is None
+    assert relayed_statement("Selon lui, « rien ne change ».", names) is None
+    assert relayed_statement("According to Reuters, Smith said no.", ["Reuters", "Smith"]) == (
+        "Reuters",
+        "Smith",
+    )
