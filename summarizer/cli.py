@@ -1,7 +1,8 @@
 """The ``summarizer`` command: a thin layer over the library (parse, call, render).
 
-Exit codes: 0 success · 2 usage error · 3 input error (empty, binary, too large, missing file)
-· 4 configuration or provider error · 5 the model's output stayed invalid after every re-ask.
+Exit codes: 0 success · 2 usage error · 3 input error (empty, binary, too large, missing file,
+bad JSON) · 4 configuration or provider error · 5 the model's output stayed invalid after every
+re-ask.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
-from summarizer._input import MAX_CHARS, decode_bytes
+from summarizer._fetch import MAX_FILE_BYTES, ArticleInput, read_input
 from summarizer._version import __version__
 from summarizer.config import Settings
 from summarizer.exceptions import (
@@ -30,13 +31,14 @@ from summarizer.exceptions import (
     SummarizerError,
 )
 from summarizer.models import ArticleSummary
+from summarizer.pipeline import preview_prompts
 from summarizer.pipeline import summarize as summarize_text
-from summarizer.render import to_markdown
+from summarizer.render import to_csv, to_html, to_jsonl, to_markdown
 
-__all__ = ["app", "main"]
+__all__ = ["EXIT_INPUT", "EXIT_OUTPUT", "EXIT_PROVIDER", "MAX_FILE_BYTES", "app", "main"]
 
 EXIT_INPUT, EXIT_PROVIDER, EXIT_OUTPUT = 3, 4, 5
-MAX_FILE_BYTES = 4 * MAX_CHARS
+CHARS_PER_TOKEN = 3.5
 
 app = typer.Typer(
     help=(
@@ -55,7 +57,10 @@ err = Console(stderr=True, soft_wrap=True)
 
 class Format(StrEnum):
     json = "json"
+    jsonl = "jsonl"
     md = "md"
+    html = "html"
+    csv = "csv"
 
 
 def _version(value: bool) -> None:
@@ -73,25 +78,26 @@ def _root(
     """Summarize news articles into claims, counterclaims, events and evidence status."""
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> ArticleInput:
     """Read an article file; every failure is an InputError with what to do."""
-    if str(path) == "-":
-        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-    else:
-        if not path.exists():
-            raise InputError(f"{path}: no such file")
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory; pass an article file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{path}: {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes")
-        data = path.read_bytes()
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"standard input is over the limit of {MAX_FILE_BYTES:,} bytes")
-    text, encoding = decode_bytes(data)
-    if encoding not in ("utf-8", "utf-8-sig"):
-        err.print(f"[yellow]note:[/] {path} is not UTF-8; read it as {encoding}")
-    return text
+    article = read_input(path)
+    for note in article.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+    return article
+
+
+def render(results: list[ArticleSummary], chosen: Format) -> str:
+    """The summaries in the chosen format; several articles make one document."""
+    if chosen is Format.json:
+        docs = [r.model_dump(mode="json") for r in results]
+        return json.dumps(docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=2) + "\n"
+    if chosen is Format.jsonl:
+        return to_jsonl(results)
+    if chosen is Format.csv:
+        return to_csv(results)
+    if chosen is Format.html:
+        return to_html(results)
+    return "\n".join(to_markdown(r) for r in results)
 
 
 def _write_atomic(path: Path, content: str) -> None:
@@ -127,11 +133,16 @@ def _fail(exc: SummarizerError, verbose: bool) -> typer.Exit:
 
 @app.command()
 def summarize(
-    paths: Annotated[list[Path], typer.Argument(help="Article files (.txt/.md), or - for stdin.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Article files (.txt/.md, .json, .html/.htm), or - for stdin."),
+    ],
     format: Annotated[
         Format | None,
         typer.Option(
-            "--format", "-f", help="json (default when piped) or md (default on a terminal)."
+            "--format",
+            "-f",
+            help="json (default when piped), jsonl, md (default on a terminal), html or csv.",
         ),
     ] = None,
     out: Annotated[
@@ -153,18 +164,25 @@ def summarize(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
 ) -> None:
-    """Summarize articles. Each is printed (or written with --out) as JSON or Markdown."""
+    """Summarize articles, printed (or written with --out) as one document in the chosen format.
+
+    Several articles give a JSON list, concatenated JSON lines or CSV rows (one header), or one
+    Markdown/HTML section per article.
+    """
     chosen = format or (Format.md if sys.stdout.isatty() and out is None else Format.json)
     results: list[ArticleSummary] = []
     try:
         for path in paths:
-            text = _read(path)
+            article = _read(path)
             if not quiet:
                 err.print(f"summarizing {path} …", highlight=False)
             results.append(
                 summarize_text(
-                    text,
-                    language=language,
+                    article.text,
+                    title=article.title,
+                    url=article.url,
+                    published=article.published,
+                    language=language or article.language,
                     model=model,
                     base_url=base_url,
                     max_reasks=max_reasks,
@@ -173,17 +191,48 @@ def summarize(
             )
     except SummarizerError as exc:
         raise _fail(exc, verbose) from None
-    if chosen is Format.json:
-        docs = [r.model_dump(mode="json") for r in results]
-        rendered = json.dumps(docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=2)
-    else:
-        rendered = "\n\n".join(to_markdown(r) for r in results)
+    rendered = render(results, chosen)
     if out is not None:
-        _write_atomic(out, rendered + "\n")
+        try:
+            _write_atomic(out, rendered)
+        except OSError as exc:
+            err.print(f"[red]error[/] (OutputFile): cannot write {out}: {exc.strerror or exc}")
+            raise typer.Exit(EXIT_INPUT) from None
     elif chosen is Format.md and sys.stdout.isatty():
         Console().print(Markdown(rendered))
     else:
-        typer.echo(rendered)
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
+
+
+@app.command()
+def prompt(
+    path: Annotated[Path, typer.Argument(help="An article file (.txt/.md, .json, .html), or -.")],
+    language: Annotated[
+        str | None, typer.Option(help="BCP-47 language of the article; detected if omitted.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
+) -> None:
+    """Print the prompts a summary starts with, and their estimated size; no model is called."""
+    try:
+        article = _read(path)
+        previews = preview_prompts(
+            article.text, published=article.published, language=language or article.language
+        )
+    except SummarizerError as exc:
+        raise _fail(exc, verbose) from None
+    total = 0
+    for preview in previews:
+        chars = sum(len(m["content"]) for m in preview.messages)
+        total += chars
+        typer.echo(f"===== {preview.name}: ~{round(chars / CHARS_PER_TOKEN)} tokens")
+        for message in preview.messages:
+            typer.echo(f"--- {message['role']}")
+            typer.echo(message["content"])
+    typer.echo(
+        f"===== ~{round(total / CHARS_PER_TOKEN)} prompt tokens in these {len(previews)} requests "
+        f"(characters / {CHARS_PER_TOKEN}); evidence questions depend on the answers"
+    )
 
 
 @app.command()

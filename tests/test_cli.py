@@ -1,0 +1,224 @@
+"""The command line: formats, input kinds, exit codes; end to end on the seed article's cassette.
+
+The cassette was recorded by ``tests/test_e2e.py``; the CLI sends the same request bodies (the
+title and URL are metadata only, never in a prompt), so it replays here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from summarizer import ArticleSummary
+from summarizer._fetch import read_input
+from summarizer._html import extract_article
+from summarizer.cli import EXIT_INPUT, app
+from summarizer.config import LOCAL_MODEL_NAME
+from summarizer.render import CSV_HEADER
+from summarizer.testing import REPLAY_BASE_URL
+
+TESTS = Path(__file__).resolve().parent
+KURSK = TESTS / "data" / "kursk.fr.txt"
+REPLAY = ["--base-url", REPLAY_BASE_URL, "--model", LOCAL_MODEL_NAME, "--quiet"]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir() -> str:
+    return str(TESTS.parent / "cassettes" / "test_e2e")
+
+
+@pytest.fixture
+def default_cassette_name() -> str:
+    return "test_summary_is_valid_grounded_and_costed[kursk.fr.txt]"
+
+
+@pytest.fixture(scope="module")
+def vcr_config(vcr_config: dict[str, Any]) -> dict[str, Any]:
+    # Two inputs holding the same article send the same requests twice.
+    return {**vcr_config, "allow_playback_repeats": True}
+
+
+@pytest.fixture(autouse=True)
+def _local_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_MODEL", "SUMMARIZER_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SUMMARIZER_BACKEND", "local")
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _kursk_json(tmp_path: Path) -> Path:
+    lines = KURSK.read_text(encoding="utf-8")
+    path = tmp_path / "kursk.json"
+    doc = {"title": "Koursk (JSON)", "text": lines, "url": "https://example.org/k"}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+# --- end to end, replayed ---------------------------------------------------------------------
+
+
+@pytest.mark.vcr
+def test_csv_end_to_end_has_ryder_with_no_evidence() -> None:
+    code, out, err = _cli("summarize", str(KURSK), "--format", "csv", *REPLAY)
+    assert code == 0, err
+    rows = [dict(zip(CSV_HEADER, r, strict=True)) for r in list(csv.reader(io.StringIO(out)))[1:]]
+    ryder = next(r for r in rows if r["speaker"] == "Patrick Ryder")
+    assert ryder["kind"] == "claim" and ryder["evidence_status"] == "none_provided"
+    assert ryder["evidence_basis"] == "cue" and "aucune preuve" in ryder["cue"]
+    assert ryder["article"].startswith("Le Pentagone annonce")
+    stances = {r["speaker"]: r["commitment_or_stance"] for r in rows if r["kind"] == "counterclaim"}
+    assert stances == {"Poutine": "deflects", "Maria Zakharova": "disputes"}
+
+
+@pytest.mark.vcr
+def test_several_inputs_make_one_document_per_format(tmp_path: Path) -> None:
+    as_json = _kursk_json(tmp_path)
+    code, out, err = _cli("summarize", str(KURSK), str(as_json), "--format", "json", *REPLAY)
+    assert code == 0, err
+    docs = json.loads(out)
+    assert isinstance(docs, list) and len(docs) == 2
+    assert docs[1]["article"]["title"] == "Koursk (JSON)"
+    assert docs[1]["article"]["url"] == "https://example.org/k"
+
+    code, out, _ = _cli("summarize", str(KURSK), str(as_json), "-f", "jsonl", *REPLAY)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
+    assert (
+        ArticleSummary.model_validate_json(lines[0]).article.title
+        == KURSK.read_text(encoding="utf-8").splitlines()[0]
+    )
+
+    code, out, _ = _cli("summarize", str(KURSK), str(as_json), "-f", "csv", *REPLAY)
+    rows = list(csv.reader(io.StringIO(out)))
+    assert code == 0 and rows.count(list(CSV_HEADER)) == 1 and len(rows) == 1 + 2 * 6
+
+    code, out, _ = _cli("summarize", str(KURSK), str(as_json), "-f", "md", *REPLAY)
+    assert code == 0 and out.count("\n# ") + out.startswith("# ") == 2
+
+    page = tmp_path / "out" / "report.html"
+    code, out, _ = _cli(
+        "summarize", str(KURSK), str(as_json), "-f", "html", "-o", str(page), *REPLAY
+    )
+    assert code == 0 and out == ""
+    html = page.read_text(encoding="utf-8")
+    assert html.count('<section class="article">') == 2 and "<script" not in html
+    assert [p.name for p in page.parent.iterdir()] == ["report.html"]  # no temp file left
+
+
+@pytest.mark.vcr
+def test_json_is_the_default_when_piped() -> None:
+    code, out, err = _cli("summarize", str(KURSK), *REPLAY)
+    assert code == 0, err
+    summary = ArticleSummary.model_validate_json(out)
+    assert summary.check_grounded(KURSK.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.vcr
+def test_unwritable_out_is_a_one_line_error(tmp_path: Path) -> None:
+    code, _, err = _cli("summarize", str(KURSK), "-f", "md", "-o", str(tmp_path), *REPLAY)
+    assert code == EXIT_INPUT and "cannot write" in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.parent.glob(f".{tmp_path.name}.*.tmp")) == []
+
+
+# --- input kinds -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"title": "x", "text": ', "not valid JSON (Expecting value at line 1 column 24)"),
+        ('{"title": "x"}', 'no "text" field'),
+        ('["a", "b"]', "expected a JSON object"),
+        ('{"text": 42}', '"text" must be a string'),
+        ('{"text": "Il a dit.", "published": "hier"}', "not an ISO date"),
+        ('{"text": "   "}', "empty"),
+    ],
+)
+def test_bad_json_input_is_an_input_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "article.json"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = _cli("summarize", str(path), *REPLAY)
+    assert code == EXIT_INPUT, out + err
+    assert message in err
+    assert str(path) in err or message == "empty"
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_json_input_fields(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    doc = {
+        "title": " T ",
+        "text": "Corps.",
+        "url": "https://x.test/a",
+        "published": "2024-10-30T08:00:00Z",
+        "language": "fr",
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    article = read_input(path)
+    assert (article.title, article.text, article.url, article.language) == (
+        "T",
+        "Corps.",
+        "https://x.test/a",
+        "fr",
+    )
+    assert article.published is not None and article.published.isoformat() == "2024-10-30"
+
+
+def test_text_input_title_and_date_lines_and_encoding_note(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_bytes("Titre accentué\n2024-10-30\n\nLe ministre a déclaré.".encode("cp1252"))
+    article = read_input(path)
+    assert article.title == "Titre accentué" and article.published is not None
+    assert article.text.startswith("Titre accentué\n")  # the whole file is the article
+    assert article.notes == [f"{path} is not UTF-8; read it as cp1252"]
+
+
+PAGE = """<!doctype html><html lang="fr"><head><title>Le titre &amp; la suite</title>
+<meta property="article:published_time" content="2024-10-30T10:00:00+01:00">
+<link rel="canonical" href="https://news.test/a"><style>p{color:red}</style>
+<script>var p = "<p>not text</p>";</script></head><body>
+<nav><p>Accueil</p><ul><li>Menu</li></ul></nav>
+<article><h1>Le titre</h1><p>Premier   paragraphe,<br>avec <b>gras</b>.</p>
+<aside><p>Lire aussi</p></aside><p>« Rien », a dit Paul.</p></article>
+<footer><p>© Journal</p></footer></body></html>"""
+
+
+def test_html_extraction_keeps_the_article_and_drops_the_chrome() -> None:
+    page = extract_article(PAGE)
+    assert page.title == "Le titre & la suite"
+    assert page.text == "Le titre\n\nPremier paragraphe, avec gras.\n\n« Rien », a dit Paul."
+    assert page.language == "fr" and page.url == "https://news.test/a"
+    assert page.published == "2024-10-30T10:00:00+01:00"
+
+
+def test_html_file_input(tmp_path: Path) -> None:
+    path = tmp_path / "page.htm"
+    path.write_text(PAGE, encoding="utf-8")
+    article = read_input(path)
+    assert article.title == "Le titre & la suite" and article.language == "fr"
+    assert article.published is not None and article.published.isoformat() == "2024-10-30"
+    empty = tmp_path / "spa.html"
+    empty.write_text("<html><body><div id=app></div><script>x()</script></body></html>")
+    code, _, err = _cli("summarize", str(empty), *REPLAY)
+    assert code == EXIT_INPUT and "no article text found" in err
+
+
+def test_html_without_article_element_uses_every_paragraph() -> None:
+    page = extract_article("<h1>Titre</h1><p>Un.</p><div><p>Deux.</p></div>")
+    assert page.title == "Titre" and page.text == "Titre\n\nUn.\n\nDeux."
+
+
+def test_unknown_format_is_a_usage_error() -> None:
+    code, _, _ = _cli("summarize", str(KURSK), "--format", "pdf")
+    assert code == 2
