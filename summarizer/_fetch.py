@@ -66,7 +66,8 @@ def _date(value: str, where: str) -> dt.date:
         raise InputError(f"{where}: published {value!r} is not an ISO date (YYYY-MM-DD)") from exc
 
 
-def _plain(text: str) -> ArticleInput:
+def plain_article(text: str) -> ArticleInput:
+    """A .txt/.md article: line 1 the title; line 2 the date when it holds only an ISO date."""
     lines = text.strip().splitlines()
     title = lines[0].strip() or None if lines else None
     published = None
@@ -136,7 +137,7 @@ def read_input(path: Path) -> ArticleInput:
     elif suffix in (".html", ".htm"):
         article = _html(text, where)
     else:
-        article = _plain(text)
+        article = plain_article(text)
     return ArticleInput(
         text=article.text,
         title=article.title,

@@ -13,7 +13,7 @@ import html
 import io
 from collections.abc import Iterable, Sequence
 
-from summarizer.models import ArticleSummary, Basis, Claim, Counterclaim, Evidence
+from summarizer.models import ArticleSummary, Basis, Claim, Counterclaim, Event, Evidence
 
 __all__ = [
     "CSV_HEADER",
@@ -66,6 +66,12 @@ def speaker_label(s: ArticleSummary, source_id: str) -> str:
     return src.name + (f" (via {' via '.join(chain)})" if chain else "")
 
 
+def _when(event: Event) -> str:
+    if event.when is None:
+        return ""
+    return event.when.text + (f" ({event.when.date})" if event.when.date else "")
+
+
 def to_markdown(s: ArticleSummary) -> str:
     def who(source_id: str) -> str:
         return _cell(speaker_label(s, source_id))
@@ -107,11 +113,8 @@ def to_markdown(s: ArticleSummary) -> str:
             "|---|---|---|---|---|",
         ]
         for e in s.events:
-            when = ""
-            if e.when:
-                when = _cell(e.when.text) + (f" ({e.when.date})" if e.when.date else "")
             lines.append(
-                f"| {e.id} | {_cell(e.what)} | “{_cell(e.trigger.text)}” | {when} | "
+                f"| {e.id} | {_cell(e.what)} | “{_cell(e.trigger.text)}” | {_cell(_when(e))} | "
                 f"{e.status.value} |"
             )
     if s.inconsistencies:
@@ -345,12 +348,9 @@ def _html_article(s: ArticleSummary, prefix: str) -> list[str]:
             "<tr><th>id</th><th>what</th><th>trigger</th><th>when</th><th>status</th></tr>",
         ]
         for ev in s.events:
-            when = ""
-            if ev.when:
-                when = _e(ev.when.text) + (f" ({_e(ev.when.date)})" if ev.when.date else "")
             out.append(
                 f'<tr id="{anchor(ev.id)}"><td>{_e(ev.id)}</td><td>{_e(ev.what)}</td>'
-                f"<td><q>{_e(ev.trigger.text)}</q></td><td>{when}</td>"
+                f"<td><q>{_e(ev.trigger.text)}</q></td><td>{_e(_when(ev))}</td>"
                 f"<td>{_e(ev.status.value)}</td></tr>"
             )
         out.append("</table>")

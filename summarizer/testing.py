@@ -8,37 +8,22 @@ llama.cpp server and every recorded answer is a real model answer. CI replays th
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Article", "main", "read_article"]
+from summarizer._fetch import ArticleInput, plain_article
+
+__all__ = ["REPLAY_BASE_URL", "main", "read_article"]
 
 REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
 """Where replayed requests pretend to go; vcrpy answers them, nothing listens there."""
 
 
-@dataclass(frozen=True)
-class Article:
-    text: str
-    title: str | None
-    published: dt.date | None
-
-
-def read_article(path: Path) -> Article:
-    """Read a test article: line 1 title; line 2 an ISO date when the file has one."""
-    text = path.read_text(encoding="utf-8")
-    lines = text.splitlines()
-    published = None
-    if len(lines) > 1:
-        try:
-            published = dt.date.fromisoformat(lines[1].strip())
-        except ValueError:
-            published = None
-    return Article(text=text, title=lines[0].strip() if lines else None, published=published)
+def read_article(path: Path) -> ArticleInput:
+    """Read a test article the way the CLI reads a .txt file."""
+    return plain_article(path.read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
