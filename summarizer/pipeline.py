@@ -73,7 +73,14 @@ if TYPE_CHECKING:
 
 __all__ = ["PROMPTS", "PromptPreview", "Summarizer", "asummarize", "preview_prompts", "summarize"]
 
-PROMPTS = ("article.system", "attribution.user", "overview.user", "evidence.user", "reask.user")
+PROMPTS = (
+    "attribution.system",
+    "attribution.user",
+    "article.system",
+    "overview.user",
+    "evidence.user",
+    "reask.user",
+)
 _CHARS_PER_TOKEN = 3.5
 _MAX_STATEMENTS = 24
 _OPENAI_URL = "https://api.openai.com/v1"

@@ -46,3 +46,9 @@ def test_lexicon_is_data_beside_the_prompts() -> None:
     assert set(lexicon["evidence"]) >= {"none_provided", "referenced_not_disclosed"}
     assert {"denies", "disputes", "deflects"} <= set(lexicon["stance"])
     assert len(lexicon["speech"]) > 30
+
+
+def test_provenance_names_every_shipped_template() -> None:
+    # A template missing from PROMPTS could change without changing the recorded version.
+    shipped = {p.name.removesuffix(".j2") for p in prompts.data_dir("prompts").glob("*.j2")}
+    assert shipped == set(PROMPTS)
