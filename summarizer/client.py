@@ -47,7 +47,7 @@ from summarizer.exceptions import (
 )
 from summarizer.models import Usage
 
-__all__ = ["Meter", "ModelClient", "translate_provider_error"]
+__all__ = ["Meter", "ModelClient", "check_endpoint", "translate_provider_error"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -329,3 +329,31 @@ def _excerpt(response: httpx2.Response) -> str:
         return response.text[:500]
     except (httpx2.ResponseNotRead, UnicodeDecodeError):
         return ""
+
+
+def check_endpoint(settings: Settings) -> dict[str, str]:
+    """Whether the configured model can be reached: starts the embedded server, or lists the
+    endpoint's models. For ``summarizer doctor --check``; never raises a provider error."""
+    started = time.monotonic()
+    try:
+        if settings.backend == "local" and settings.base_url is None:
+            from summarizer.local import get_server
+
+            base_url = get_server().base_url
+            what = f"embedded server ready at {base_url}"
+        else:
+            key = settings.api_key.reveal() if settings.api_key is not None else "no-key"
+            with openai.OpenAI(
+                api_key=key,
+                base_url=settings.base_url,
+                max_retries=0,
+                timeout=min(settings.timeout, 20.0),
+            ) as client:
+                models = [m.id for m in client.models.list()]
+            listed = "listed" if settings.model in models else "NOT listed"
+            what = f"{len(models)} models available; {settings.model!r} {listed}"
+    except SummarizerError as exc:
+        return {"reachable": "no", "error": exc.message}
+    except Exception as exc:
+        return {"reachable": "no", "error": translate_provider_error(exc, Meter()).message}
+    return {"reachable": "yes", "detail": what, "seconds": f"{time.monotonic() - started:.1f}"}

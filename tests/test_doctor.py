@@ -1,0 +1,41 @@
+"""`summarizer doctor --check` says whether the model can be reached, without raising."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from summarizer.client import check_endpoint
+from summarizer.config import Settings
+
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+
+
+def test_reachable_endpoint_lists_the_configured_model(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/v1/models").respond_with_json(
+        {"object": "list", "data": [{"id": "m1", "object": "model", "owned_by": "x", "created": 0}]}
+    )
+    ok = check_endpoint(
+        Settings.resolve(base_url=httpserver.url_for("/v1"), api_key="sk-t", model="m1")
+    )
+    assert ok["reachable"] == "yes" and "'m1' listed" in ok["detail"]
+    other = check_endpoint(
+        Settings.resolve(base_url=httpserver.url_for("/v1"), api_key="sk-t", model="m2")
+    )
+    assert "'m2' NOT listed" in other["detail"]
+
+
+def test_unreachable_or_refusing_endpoint_is_reported_not_raised(httpserver: HTTPServer) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = check_endpoint(Settings.resolve(base_url=f"http://127.0.0.1:{port}/v1", api_key="k"))
+    assert down["reachable"] == "no" and "could not reach" in down["error"]
+    httpserver.expect_request("/v1/models").respond_with_json({"error": "bad key"}, status=401)
+    denied = check_endpoint(
+        Settings.resolve(base_url=httpserver.url_for("/v1"), api_key="sk-secret-value-123456")
+    )
+    assert denied["reachable"] == "no" and "401" in denied["error"]
+    assert "sk-secret-value-123456" not in denied["error"]
