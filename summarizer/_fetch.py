@@ -5,6 +5,10 @@
 * ``.json``: an object ``{"text", "title", "url", "published", "language"}``; only ``text`` is
   required, ``published`` is an ISO date.
 * ``.html``/``.htm``: the title and main text, extracted by :mod:`summarizer._html`.
+* ``http://``/``https://`` URLs (:func:`fetch_url`): fetched with a timeout, the same size cap
+  and at most :data:`MAX_REDIRECTS` redirects; every host (the first and each redirect target)
+  must resolve to public addresses only, unless private ones are explicitly allowed. The
+  Content-Type chooses the reader (HTML, JSON or plain text).
 
 Every failure is an :class:`~summarizer.exceptions.InputError` naming the file and the problem.
 """
@@ -12,19 +16,39 @@ Every failure is an :class:`~summarizer.exceptions.InputError` naming the file a
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
+import re
+import socket
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 
 from summarizer._html import extract_article
 from summarizer._input import MAX_CHARS, decode_bytes
 from summarizer.exceptions import InputError
 
-__all__ = ["MAX_FILE_BYTES", "ArticleInput", "read_input"]
+__all__ = [
+    "FETCH_TIMEOUT",
+    "MAX_FILE_BYTES",
+    "MAX_REDIRECTS",
+    "ArticleInput",
+    "check_url",
+    "fetch_url",
+    "is_url",
+    "read_input",
+]
 
 MAX_FILE_BYTES = 4 * MAX_CHARS
+FETCH_TIMEOUT = 20.0
+MAX_REDIRECTS = 5
+ALLOW_PRIVATE_FLAG = "--allow-private"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _JSON_KEYS = ("text", "title", "url", "published", "language")
 
 
@@ -145,4 +169,169 @@ def read_input(path: Path) -> ArticleInput:
         published=article.published,
         language=article.language,
         notes=notes,
+    )
+
+
+# --- URLs ---------------------------------------------------------------------------------------
+
+
+def is_url(arg: str) -> bool:
+    """Whether a command-line input is a URL (``scheme://…``) rather than a file path."""
+    return bool(_SCHEME.match(arg))
+
+
+def _getaddrinfo(host: str, port: int) -> list[tuple[Any, ...]]:
+    """Every address of ``host`` (a seam for tests)."""
+    return list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+
+
+def _forbidden(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+def check_url(url: str, *, allow_private: bool = False) -> None:
+    """Refuse a URL that is not http(s), has no host, or whose host resolves to any private,
+    loopback, link-local or reserved address (unless ``allow_private``)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InputError(f"{url}: not a valid URL ({exc})") from exc
+    if parts.scheme.casefold() not in ("http", "https"):
+        raise InputError(f"{url}: only http:// and https:// URLs can be fetched")
+    host = parts.hostname
+    if not host:
+        raise InputError(f"{url}: the URL has no host")
+    if allow_private:
+        return
+    port = port or (443 if parts.scheme.casefold() == "https" else 80)
+    try:
+        infos = _getaddrinfo(host, port)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"{url}: cannot resolve host {host!r} ({exc})") from exc
+    for info in infos:
+        address = str(info[4][0])
+        if _forbidden(address):
+            raise InputError(
+                f"{url}: host {host!r} resolves to {address}, a private, loopback, link-local "
+                f"or reserved address; refused (pass {ALLOW_PRIVATE_FLAG} to fetch it anyway)"
+            )
+
+
+def _body(response: httpx.Response, where: str, deadline: float) -> bytes:
+    limit = MAX_FILE_BYTES
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise InputError(f"{where}: {int(declared):,} bytes, over the limit of {limit:,} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise InputError(f"{where}: the response is over the limit of {limit:,} bytes")
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("the whole download took too long", request=response.request)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(data: bytes, content_type: str, where: str, path: str) -> ArticleInput:
+    mime, _, params = content_type.partition(";")
+    mime = mime.strip().casefold()
+    charset = None
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().casefold() == "charset" and value.strip():
+            charset = value.strip().strip("\"'")
+    text = None
+    if charset:
+        try:
+            text = data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            text = None
+    if text is None:
+        try:
+            text, _ = decode_bytes(data)
+        except InputError as exc:
+            raise InputError(f"{where}: {exc.message}") from exc
+    if not mime:  # no Content-Type: guess from the path, like a file
+        suffix = Path(path).suffix.casefold()
+        mime = {".json": "application/json", ".html": "text/html", ".htm": "text/html"}.get(
+            suffix, "text/plain"
+        )
+    if mime in ("text/html", "application/xhtml+xml"):
+        return _html(text, where)
+    if mime == "application/json" or mime.endswith("+json"):
+        return _json(text, where)
+    if mime in ("text/plain", "text/markdown"):
+        return plain_article(text)
+    raise InputError(
+        f"{where}: unsupported Content-Type {mime!r} (expected text/html, application/json "
+        "or text/plain)"
+    )
+
+
+def fetch_url(
+    url: str, *, timeout: float = FETCH_TIMEOUT, allow_private: bool = False
+) -> ArticleInput:
+    """Fetch and parse one article URL; ``url`` of the result is the final URL read.
+
+    ``timeout`` bounds each network operation and the whole fetch. Every failure (refused
+    host, DNS, connection, timeout, HTTP error status, size, content type) is an InputError.
+    """
+    deadline = time.monotonic() + timeout
+    current = url
+    try:
+        with httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,  # no proxy: the host checked is the host connected to
+            headers={"User-Agent": "summarizer (article fetcher)"},
+        ) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                if time.monotonic() > deadline:
+                    raise httpx.ConnectTimeout("the redirects took too long")
+                check_url(current, allow_private=allow_private)
+                with client.stream("GET", current) as response:
+                    if response.is_redirect:
+                        location = response.headers.get("location")
+                        if not location:
+                            raise InputError(
+                                f"{current}: HTTP {response.status_code} redirect without Location"
+                            )
+                        current = str(response.url.join(location))
+                        continue
+                    if response.status_code >= 400:
+                        raise InputError(
+                            f"{current}: HTTP {response.status_code} "
+                            f"{response.reason_phrase}".rstrip()
+                        )
+                    data = _body(response, current, deadline)
+                    content_type = response.headers.get("content-type", "")
+                    final = str(response.url)
+                    break
+            else:
+                raise InputError(f"{url}: more than {MAX_REDIRECTS} redirects")
+    except httpx.TimeoutException as exc:
+        raise InputError(f"{current}: timed out after {timeout:g} s") from exc
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(f"{current}: cannot fetch ({reason})") from exc
+    article = _parse(data, content_type, url, urlsplit(final).path)
+    return ArticleInput(
+        text=article.text,
+        title=article.title,
+        url=final,
+        published=article.published,
+        language=article.language,
     )

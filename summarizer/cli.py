@@ -19,7 +19,14 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
-from summarizer._fetch import MAX_FILE_BYTES, ArticleInput, read_input
+from summarizer._fetch import (
+    FETCH_TIMEOUT,
+    MAX_FILE_BYTES,
+    ArticleInput,
+    fetch_url,
+    is_url,
+    read_input,
+)
 from summarizer._version import __version__
 from summarizer.config import Settings
 from summarizer.exceptions import (
@@ -86,6 +93,13 @@ def _read(path: Path) -> ArticleInput:
     return article
 
 
+def _read_source(source: str, *, fetch_timeout: float, allow_private: bool) -> ArticleInput:
+    """A file path, ``-``, or an http(s) URL (fetched only here, only when given)."""
+    if is_url(source):
+        return fetch_url(source, timeout=fetch_timeout, allow_private=allow_private)
+    return _read(Path(source))
+
+
 def render(results: list[ArticleSummary], chosen: Format) -> str:
     """The summaries in the chosen format; several articles make one document."""
     if chosen is Format.json:
@@ -134,8 +148,11 @@ def _fail(exc: SummarizerError, verbose: bool) -> typer.Exit:
 @app.command()
 def summarize(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="Article files (.txt/.md, .json, .html/.htm), or - for stdin."),
+        list[str],
+        typer.Argument(
+            help="Article files (.txt/.md, .json, .html/.htm), - for stdin, or http(s) URLs.",
+            metavar="PATH_OR_URL",
+        ),
     ],
     format: Annotated[
         Format | None,
@@ -161,6 +178,16 @@ def summarize(
     timeout: Annotated[
         float | None, typer.Option(min=1, help="Seconds per model request (default 300).")
     ] = None,
+    fetch_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds allowed to fetch each URL input.")
+    ] = FETCH_TIMEOUT,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private",
+            help="Let URL inputs reach private, loopback, link-local or reserved addresses.",
+        ),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
 ) -> None:
@@ -173,7 +200,7 @@ def summarize(
     results: list[ArticleSummary] = []
     try:
         for path in paths:
-            article = _read(path)
+            article = _read_source(path, fetch_timeout=fetch_timeout, allow_private=allow_private)
             if not quiet:
                 err.print(f"summarizing {path} …", highlight=False)
             results.append(
