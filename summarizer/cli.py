@@ -28,6 +28,7 @@ from summarizer._fetch import (
     read_input,
 )
 from summarizer._version import __version__
+from summarizer.client import check_endpoint
 from summarizer.config import Settings
 from summarizer.exceptions import (
     ConfigurationError,
@@ -269,8 +270,18 @@ def schema() -> None:
 
 
 @app.command()
-def doctor() -> None:
-    """Show the configuration in force (key masked), the backend and the local model."""
+def doctor(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Also reach the model: start the embedded server, or list the endpoint's models.",
+        ),
+    ] = False,
+) -> None:
+    """Show the configuration in force (key masked), the backend and the local model.
+
+    Exits 4 when --check cannot reach the model."""
     try:
         settings = Settings.resolve()
     except ConfigurationError as exc:
@@ -289,6 +300,12 @@ def doctor() -> None:
 
         for key, value in local_status().items():
             typer.echo(f"local.{key}: {value}")
+    if check:
+        result = check_endpoint(settings)
+        for key, value in result.items():
+            typer.echo(f"check.{key}: {value}")
+        if result["reachable"] != "yes":
+            raise typer.Exit(EXIT_PROVIDER)
 
 
 def main() -> None:

@@ -39,3 +39,18 @@ def test_unreachable_or_refusing_endpoint_is_reported_not_raised(httpserver: HTT
     )
     assert denied["reachable"] == "no" and "401" in denied["error"]
     assert "sk-secret-value-123456" not in denied["error"]
+
+
+def test_doctor_check_exits_with_the_provider_code_when_unreachable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from summarizer.cli import EXIT_PROVIDER, app
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-0123456789abcdef")
+    result = CliRunner().invoke(app, ["doctor", "--check"])
+    assert result.exit_code == EXIT_PROVIDER
+    assert "check.reachable: no" in result.output
+    assert "sk-canary-0123456789abcdef" not in result.output
