@@ -99,12 +99,15 @@ class ModelClient:
 
     async def _send(self, *, meter: Meter, **kwargs: Any) -> Any:
         """One logical request: transport retries around ``chat.completions.create``."""
-        schema, own_messages = kwargs.pop("_schema"), kwargs.pop("_messages")
+        response_model, own_messages = kwargs.pop("_model"), kwargs.pop("_messages")
         if self.settings.backend == "local" and self._mode is instructor.Mode.JSON:
             # llama.cpp's server turns this schema into a grammar, so the model cannot leave it;
             # instructor's copy of the schema in the system message (~2,500 tokens, 70 s of
             # prompt on 2 cores) is dropped, and the article stays the shared prompt prefix.
-            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            kwargs["response_format"] = {
+                "type": "json_object",
+                "schema": response_model.model_json_schema(),
+            }
             kwargs["messages"] = own_messages
 
         async def attempt() -> Any:
@@ -160,7 +163,7 @@ class ModelClient:
                     temperature=0,
                     max_tokens=max_tokens or settings.max_tokens,
                     meter=meter,
-                    _schema=response_model.model_json_schema(),
+                    _model=response_model,
                     _messages=conversation,
                 )
                 last = _completion_text(getattr(parsed, "_raw_response", None))
