@@ -60,7 +60,7 @@ __all__ = [
     "attribution_model",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: Counterclaim.stance_note
 
 
 class SourceType(StrEnum):
@@ -195,6 +195,11 @@ class Counterclaim(BaseModel):
     quote: Span
     stance: Stance
     stance_basis: Basis = Basis.model
+    stance_note: str | None = Field(
+        default=None,
+        description="why the stance is what it is when a cue decided it (the cue, and the "
+        "model's own label if it differed)",
+    )
     evidence: Evidence
 
 

@@ -644,7 +644,7 @@ class _Builder:
             return model, Basis.model_and_cue, None
         if labels:
             cue = self._cue_span(cues[0]).text
-            note = f"cue {cue!r}" + (f"; the model said {model.value}" if model else "")
+            note = f"cue “{cue}”" + (f"; the model said {model.value}" if model else "")
             return labels[0], Basis.cue, note
         return model or Stance.disputes, Basis.model, None
 
@@ -668,7 +668,8 @@ class _Builder:
                 quote=d.quote,
                 stance=d.stance,
                 stance_basis=d.stance_basis,
-                evidence=d.require_evidence(note=d.stance_note),
+                stance_note=d.stance_note,
+                evidence=d.require_evidence(),
             )
             for d in self.drafts
             if d.target is not None
@@ -715,14 +716,8 @@ class _Draft:
     stance_note: str | None = None
     promoted: bool = False
 
-    def require_evidence(self, note: str | None = None) -> Evidence:
-        evidence = self.evidence or Evidence(
-            status=EvidenceStatus.unclear, basis=Basis.not_assessed
-        )
-        if note:
-            joined = f"{evidence.note}; {note}" if evidence.note else note
-            evidence = evidence.model_copy(update={"note": joined})
-        return evidence
+    def require_evidence(self) -> Evidence:
+        return self.evidence or Evidence(status=EvidenceStatus.unclear, basis=Basis.not_assessed)
 
 
 def _nearest_claim(claims: list[_Draft], response: _Draft) -> _Draft | None:

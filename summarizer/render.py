@@ -100,9 +100,10 @@ def to_markdown(s: ArticleSummary) -> str:
         )
         for r in (r for r in s.counterclaims if r.target == c.id):
             basis = "" if r.stance_basis is not Basis.model else " *(unverified)*"
+            note = f" — {_cell(r.stance_note)}" if r.stance_note else ""
             lines.append(
                 f"| ↳ {r.id} | {who(r.speaker)} | “{_cell(r.quote.text)}” | "
-                f"**{r.stance.value}**{basis} | {_evidence(r.evidence)} |"
+                f"**{r.stance.value}**{basis}{note} | {_evidence(r.evidence)} |"
             )
     if s.events:
         lines += [
@@ -147,6 +148,7 @@ CSV_HEADER = (
     "evidence_status",
     "evidence_basis",
     "cue",
+    "stance_note",
 )
 
 
@@ -157,6 +159,7 @@ def csv_rows(s: ArticleSummary) -> list[list[str]]:
 
     def row(kind: str, x: Claim | Counterclaim, value: str, target: str) -> list[str]:
         cue = x.evidence.cue.text if x.evidence.cue is not None else ""
+        stance_note = x.stance_note if isinstance(x, Counterclaim) else None
         return [
             title,
             kind,
@@ -168,6 +171,7 @@ def csv_rows(s: ArticleSummary) -> list[list[str]]:
             x.evidence.status.value,
             x.evidence.basis.value,
             cue,
+            stance_note or "",
         ]
 
     answered = {c.id for c in s.claims}
@@ -321,11 +325,12 @@ def _html_article(s: ArticleSummary, prefix: str) -> list[str]:
 
         def answer_row(r: Counterclaim) -> str:
             basis = _BASIS[r.stance_basis]
+            note = f'<div class="basis">{_e(r.stance_note)}</div>' if r.stance_note else ""
             return (
                 f'<tr class="answer" id="{anchor(r.id)}"><td>↳ {_e(r.id)}</td>'
                 f"<td>{who(r.speaker)}</td><td><q>{_e(r.quote.text)}</q></td>"
                 f"<td>{_badge(r.stance.value, _STANCE_COLOUR[r.stance.value])} "
-                f'<span class="basis">({_e(basis)})</span></td>'
+                f'<span class="basis">({_e(basis)})</span>{note}</td>'
                 f"<td>{_html_evidence(r.evidence)}</td></tr>"
             )
 

@@ -135,6 +135,7 @@ def _hostile() -> ArticleSummary:
                 quote=answer,
                 stance=Stance.denies,
                 stance_basis=Basis.cue,
+                stance_note=f"cue “Faux”; the model said {EVIL}",
                 evidence=Evidence(status=EvidenceStatus.unclear, basis=Basis.not_assessed),
             )
         ],
@@ -169,6 +170,8 @@ def test_html_shows_badges_anchors_via_chain_and_provenance() -> None:
     assert 'evidence provided</span> <span class="basis">(unverified)</span>' in page
     assert "not assessed" in page and "not_assessed" not in page
     assert 'class="badge bad">denies</span>' in page
+    stance = page[page.index('id="cc1"') :].split("<td>")[4]  # the stance cell, not evidence
+    assert "the model said &lt;script&gt;" in stance
     assert "2 requests · 10 prompt + 5 completion tokens" in page and "1.2 s" in page
     assert "dropped &lt;script&gt;" in page
     assert "cue: <q>&lt;script&gt;" in page
@@ -186,6 +189,9 @@ def test_markdown_cells_cannot_break_the_table() -> None:
     md = to_markdown(s)
     row = next(line for line in md.splitlines() if line.startswith("| c1 |"))
     assert row.count(" | ") == 4  # five cells, whatever the quote holds
+    answer = next(line for line in md.splitlines() if line.startswith("| ↳ cc1 |"))
+    assert answer.count(" | ") == 4
+    assert f"**denies** — cue “Faux”; the model said {EVIL} |" in answer
     assert "> warning: dropped" in md
 
 
@@ -224,6 +230,8 @@ def test_csv_has_one_row_per_statement_and_neutralises_formulas() -> None:
     answer = dict(zip(CSV_HEADER, rows[2], strict=True))
     assert answer["kind"] == "counterclaim" and answer["target"] == "c1"
     assert answer["commitment_or_stance"] == "denies"
+    assert answer["stance_note"] == f"cue “Faux”; the model said {EVIL}"
+    assert claim["stance_note"] == ""
 
 
 def test_jsonl_is_one_compact_summary_per_line() -> None:
