@@ -8,6 +8,7 @@ re-ask.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from summarizer._fetch import (
     read_input,
 )
 from summarizer._version import __version__
+from summarizer.batch._command import batch_command
 from summarizer.client import check_endpoint
 from summarizer.config import Settings
 from summarizer.exceptions import (
@@ -84,6 +86,8 @@ def _root(
     ] = False,
 ) -> None:
     """Summarize news articles into claims, counterclaims, events and evidence status."""
+    # instructor logs each failed attempt as a warning; our own error line says it better.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
 def _read(path: Path) -> ArticleInput:
@@ -306,6 +310,9 @@ def doctor(
             typer.echo(f"check.{key}: {value}")
         if result["reachable"] != "yes":
             raise typer.Exit(EXIT_PROVIDER)
+
+
+app.command("batch")(batch_command)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, Protocol, TypeVar, get_args, get_origin
 
 import httpx2
 import instructor
@@ -47,7 +47,7 @@ from summarizer.exceptions import (
 )
 from summarizer.models import Usage
 
-__all__ = ["Meter", "ModelClient", "check_endpoint", "translate_provider_error"]
+__all__ = ["Meter", "ModelClient", "RequestGate", "check_endpoint", "translate_provider_error"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,6 +59,22 @@ _MODES = {
     "json_schema": instructor.Mode.JSON_SCHEMA,
     "tools": instructor.Mode.TOOLS,
 }
+
+
+_CHARS_PER_TOKEN = 3.5
+
+
+class RequestGate(Protocol):
+    """Admission for every HTTP request, retries included: how a batch keeps to its limits.
+
+    ``acquire`` may wait (requests or tokens per minute, a pause after a 429); ``release`` is
+    told the tokens really used (``None`` when the request failed) and the failure, so the
+    gate can correct its estimate and back off on rate limits.
+    """
+
+    async def acquire(self, estimate: int) -> None: ...
+
+    def release(self, estimate: int, used: int | None, error: BaseException | None) -> None: ...
 
 
 @dataclass
@@ -77,9 +93,15 @@ class ModelClient:
     """An ``AsyncOpenAI`` client wrapped with our retry policy, re-asks and metering."""
 
     def __init__(
-        self, settings: Settings, *, base_url: str, http_client: httpx2.AsyncClient | None = None
+        self,
+        settings: Settings,
+        *,
+        base_url: str,
+        http_client: httpx2.AsyncClient | None = None,
+        gate: RequestGate | None = None,
     ) -> None:
         self.settings = settings
+        self.gate = gate
         key = settings.api_key.reveal() if settings.api_key is not None else "local-no-key"
         self._openai = openai.AsyncOpenAI(
             api_key=key,
@@ -110,9 +132,23 @@ class ModelClient:
             }
             kwargs["messages"] = own_messages
 
+        gate = self.gate
+        estimate = _estimate_tokens(kwargs)
+
         async def attempt() -> Any:
+            if gate is None:
+                meter.usage.requests += 1
+                return await self._openai.chat.completions.create(**kwargs)
+            await gate.acquire(estimate)
             meter.usage.requests += 1
-            return await self._openai.chat.completions.create(**kwargs)
+            try:
+                answer = await self._openai.chat.completions.create(**kwargs)
+            except BaseException as exc:
+                gate.release(estimate, None, exc)
+                raise
+            used = getattr(answer, "usage", None)
+            gate.release(estimate, used.total_tokens if used is not None else None, None)
+            return answer
 
         def on_retry(_attempt: int, _exc: BaseException, _wait: float) -> None:
             meter.usage.transport_retries += 1
@@ -217,6 +253,15 @@ class ModelClient:
             errors=errors,
             usage=meter.snapshot(),
         )
+
+
+def _estimate_tokens(request: dict[str, Any]) -> int:
+    """Tokens a request may count against a tokens-per-minute limit, before it is sent.
+
+    Providers count the prompt and ``max_tokens`` when admitting a request, so does this.
+    """
+    chars = sum(len(str(m.get("content") or "")) for m in request.get("messages", []))
+    return int(chars / _CHARS_PER_TOKEN) + int(request.get("max_tokens") or 0)
 
 
 def salvage_items(model: type[M], data: dict[str, Any], context: dict[str, Any]) -> M | None:

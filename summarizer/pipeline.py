@@ -40,7 +40,7 @@ from summarizer._candidates import (
 )
 from summarizer._input import check_text, text_sha256
 from summarizer._language import detect_language
-from summarizer.client import Meter, ModelClient
+from summarizer.client import Meter, ModelClient, RequestGate
 from summarizer.config import Backend, Mode, Settings
 from summarizer.exceptions import ConfigurationError, LocalModelError, ProviderUnavailableError
 from summarizer.grounding import AlignedText, Sentence, quoted_segments, render_numbered, segment
@@ -91,9 +91,10 @@ class Summarizer:
 
     Arguments override the environment, which overrides the defaults (see
     :class:`~summarizer.config.Settings`). ``http_client`` is an injectable ``httpx2.AsyncClient``
-    (what the ``openai`` SDK uses; tests pass one with a mock transport). With no endpoint
-    configured, the embedded local model is started on first use and shared by every
-    ``Summarizer`` in the process.
+    (what the ``openai`` SDK uses; tests pass one with a mock transport); ``gate`` admits each
+    HTTP request (the batch runner's rate limits, see :class:`~summarizer.client.RequestGate`).
+    With no endpoint configured, the embedded local model is started on first use and shared
+    by every ``Summarizer`` in the process.
     """
 
     def __init__(
@@ -110,6 +111,7 @@ class Summarizer:
         retry: RetryPolicy | None = None,
         http_client: httpx2.AsyncClient | None = None,
         settings: Settings | None = None,
+        gate: RequestGate | None = None,
     ) -> None:
         self.settings = settings or Settings.resolve(
             model=model,
@@ -123,6 +125,7 @@ class Summarizer:
             retry=retry,
         )
         self._http_client = http_client
+        self._gate = gate
         self._client: ModelClient | None = None
         self._server: LocalServer | None = None
 
@@ -155,7 +158,10 @@ class Summarizer:
                 self._server = await asyncio.to_thread(_local_server, self._server)
                 base_url = self._server.base_url
             self._client = ModelClient(
-                self.settings, base_url=base_url or _OPENAI_URL, http_client=self._http_client
+                self.settings,
+                base_url=base_url or _OPENAI_URL,
+                http_client=self._http_client,
+                gate=self._gate,
             )
         return self._client
 

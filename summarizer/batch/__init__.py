@@ -1,0 +1,45 @@
+"""The nightly batch: many articles, resumable, idempotent, rate-limited, with a store.
+
+::
+
+    from summarizer import Summarizer
+    from summarizer.batch import BatchOptions, Store, Throttle, run_batch
+
+    throttle = Throttle(8, rpm=500)
+    with Store("night.db") as store:
+        async with Summarizer(gate=throttle) as s:
+            stats = await run_batch(["articles/"], store, s, BatchOptions(out=Path("night.jsonl")),
+                                    throttle=throttle)
+"""
+
+from summarizer.batch._inputs import Item, iter_items, normalise
+from summarizer.batch._limits import Throttle
+from summarizer.batch._runner import (
+    BatchAborted,
+    BatchOptions,
+    BatchStats,
+    export_jsonl,
+    run_batch,
+    run_key,
+    safe_name,
+    schema_hash,
+)
+from summarizer.batch._store import Store, StoreBusyError, StoreError
+
+__all__ = [
+    "BatchAborted",
+    "BatchOptions",
+    "BatchStats",
+    "Item",
+    "Store",
+    "StoreBusyError",
+    "StoreError",
+    "Throttle",
+    "export_jsonl",
+    "iter_items",
+    "normalise",
+    "run_batch",
+    "run_key",
+    "safe_name",
+    "schema_hash",
+]

@@ -1,0 +1,253 @@
+"""``summarizer batch``: the nightly job's command line, a thin layer over :func:`run_batch`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from summarizer.batch._limits import Throttle
+from summarizer.batch._runner import BatchAborted, BatchOptions, BatchStats, run_batch
+from summarizer.batch._store import Store, StoreBusyError
+from summarizer.config import Settings
+from summarizer.exceptions import ConfigurationError, InputError, SummarizerError
+from summarizer.pipeline import Summarizer
+
+__all__ = ["EXIT_BUSY", "EXIT_TOO_MANY_FAILED", "batch_command"]
+
+EXIT_INPUT, EXIT_PROVIDER, EXIT_TOO_MANY_FAILED, EXIT_BUSY = 3, 4, 6, 7
+_LOG_EVERY = 10.0
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def batch_command(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Directories (searched recursively), .jsonl files of article objects "
+            '({"id","title","text","url","published","language"}) or article files.',
+            metavar="SOURCE",
+        ),
+    ],
+    store: Annotated[
+        Path,
+        typer.Option(
+            envvar="SUMMARIZER_STORE",
+            help="SQLite store of the night: what is done, failed, and every result.",
+        ),
+    ] = Path("summarizer-batch.db"),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="JSONL output, one line per article of this run."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Also write one JSON file per summarized article here.")
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=512, help="Articles in flight (default 4; 1 for the local model)."),
+    ] = None,
+    rpm: Annotated[float | None, typer.Option(min=1, help="Requests per minute at most.")] = None,
+    tpm: Annotated[float | None, typer.Option(min=1, help="Tokens per minute at most.")] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Send again only the articles that failed.")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only articles published (or files modified) on or after this date, YYYY-MM-DD."
+        ),
+    ] = None,
+    glob: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="File patterns in directories (repeatable; default *.txt *.md *.json "
+            "*.html *.htm; .jsonl files are always read)."
+        ),
+    ] = None,
+    max_failed: Annotated[
+        float,
+        typer.Option(min=0, max=1, help="Exit 6 when more than this share of articles failed."),
+    ] = 0.05,
+    model: Annotated[str | None, typer.Option(help="Model name (env SUMMARIZER_MODEL).")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")
+    ] = None,
+    max_reasks: Annotated[
+        int | None, typer.Option(min=0, max=10, help="Validation re-asks per question (default 2).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=1, help="Seconds per model request (default 300).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Summarize every new article under SOURCE…; resumable, idempotent, rate-limited.
+
+    Articles already done in the store under the same text, prompt version, schema and model
+    are never sent again: rerunning a finished night makes no model request. After a crash or
+    kill, run the same command again to finish the night. One failed article never stops the
+    night; --retry-failed sends the failed ones again.
+
+    Exit codes: 0 ok · 3 input error (no such source, bad --since) · 4 configuration or
+    provider error that stopped the night · 6 more than --max-failed of the articles failed ·
+    7 another run holds the store.
+    """
+    missing = [str(s) for s in sources if not s.exists()]
+    if missing:
+        err.print(f"[red]error[/] (InputError): no such file or directory: {', '.join(missing)}")
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        since_date = dt.date.fromisoformat(since) if since else None
+    except ValueError:
+        err.print(f"[red]error[/] (InputError): --since {since!r} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(EXIT_INPUT) from None
+    try:
+        settings = Settings.resolve(
+            model=model, base_url=base_url, max_reasks=max_reasks, timeout=timeout
+        )
+    except ConfigurationError as exc:
+        err.print(f"[red]error[/] (ConfigurationError): {exc.message}")
+        raise typer.Exit(EXIT_PROVIDER) from None
+    embedded = settings.backend == "local" and settings.base_url is None
+    chosen = concurrency or (1 if embedded else 4)
+    if embedded and chosen > 1:
+        err.print("note: the embedded model serves one request at a time; using --concurrency 1")
+        chosen = 1
+    options = BatchOptions(
+        concurrency=chosen,
+        rpm=rpm,
+        tpm=tpm,
+        retry_failed=retry_failed,
+        since=since_date,
+        max_failed=max_failed,
+        out=out,
+        out_dir=out_dir,
+        **({"patterns": tuple(glob)} if glob else {}),
+    )
+    try:
+        stats = _run(sources, store, settings, options, quiet=quiet)
+    except StoreBusyError as exc:
+        err.print(f"[red]error[/] (StoreBusy): {exc.message}")
+        raise typer.Exit(EXIT_BUSY) from None
+    except KeyboardInterrupt:
+        err.print(
+            "interrupted: finished articles are saved in the store; run the same command "
+            "again to finish the night"
+        )
+        raise typer.Exit(130) from None
+    except SummarizerError as exc:
+        if verbose:
+            err.print_exception()
+        err.print(f"[red]error[/] ({type(exc).__name__}): {exc.message}")
+        raise typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_PROVIDER) from None
+    if not quiet:
+        err.print(_summary_line(stats, store, out))
+    if stats.failed_share > max_failed:
+        err.print(
+            f"[red]error[/] (TooManyFailed): {stats.failed_share:.1%} of the articles failed, "
+            f"over --max-failed {max_failed:.1%}; see `summarizer report {store}`"
+        )
+        raise typer.Exit(EXIT_TOO_MANY_FAILED)
+
+
+def _run(
+    sources: list[Path], store_path: Path, settings: Settings, options: BatchOptions, *, quiet: bool
+) -> BatchStats:
+    throttle = Throttle(options.concurrency, rpm=options.rpm, tpm=options.tpm)
+    progress = _Reporter(quiet=quiet)
+
+    async def main() -> BatchStats:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        if task is not None:  # systemd and cron stop with SIGTERM: same clean stop as Ctrl-C
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        async with Summarizer(settings=settings, gate=throttle) as summarizer:
+            return await run_batch(
+                sources, store, summarizer, options, throttle=throttle, on_progress=progress
+            )
+
+    with Store(store_path) as store, progress:
+        try:
+            return asyncio.run(main())
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
+        except BatchAborted:
+            raise
+
+
+class _Reporter:
+    """A Rich progress bar on a terminal; a plain line every 10 s otherwise (cron, CI)."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty() and not os.environ.get("CI")
+        self.last = 0.0
+        self.bar: Progress | None = None
+        self.task = None
+
+    def __enter__(self) -> _Reporter:
+        if self.tty and not self.quiet:
+            self.bar = Progress(
+                TextColumn("[bold]batch[/]"),
+                BarColumn(),
+                TextColumn("{task.fields[line]}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=False,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("batch", total=None, line="")  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, stats: BatchStats) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None and self.task is not None:
+            finished = stats.done + stats.failed + stats.duplicates
+            self.bar.update(
+                self.task, total=stats.queued or None, completed=finished, line=_line(stats)
+            )
+            return
+        now = time.monotonic()
+        if stats.finished or now - self.last >= _LOG_EVERY:
+            self.last = now
+            err.print(f"{dt.datetime.now():%H:%M:%S} {_line(stats)}", markup=False)
+
+
+def _line(stats: BatchStats) -> str:
+    finished = stats.done + stats.failed
+    rate = finished / stats.elapsed if stats.elapsed > 0 else 0.0
+    left = stats.queued - finished - stats.duplicates
+    eta = f", ETA {left / rate:.0f} s" if rate > 0 and left > 0 else ""
+    skipped = stats.skipped_done + stats.skipped_failed
+    return (
+        f"done {stats.done} · failed {stats.failed} · skipped {skipped} "
+        f"· seen {stats.seen} · {rate * 60:.1f}/min{eta} · {stats.usage.total_tokens:,} tokens "
+        f"· concurrency {stats.concurrency}"
+    )
+
+
+def _summary_line(stats: BatchStats, store: Path, out: Path | None) -> str:
+    failures = ", ".join(f"{k} {v}" for k, v in sorted(stats.failures.items())) or "none"
+    written = f"; wrote {out}" if out is not None else ""
+    return (
+        f"run {stats.run_id}: {stats.done} summarized, {stats.failed} failed ({failures}), "
+        f"{stats.skipped_done} already done, {stats.skipped_failed} failed before (not retried), "
+        f"{stats.duplicates} duplicates, {stats.filtered} before --since; "
+        f"{stats.usage.requests} requests, {stats.usage.total_tokens:,} tokens in "
+        f"{stats.elapsed:.1f} s{written}. Report: summarizer report {store}"
+    )

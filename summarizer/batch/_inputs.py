@@ -1,0 +1,131 @@
+"""Batch inputs: directories and JSONL files, streamed one article at a time.
+
+Memory must not grow with the night, so nothing here lists a whole directory or reads a whole
+JSONL file: ``os.scandir`` is walked lazily in sorted order per directory (the order is stable
+across reruns), and JSONL files are read line by line. A file or line that cannot be read does
+not stop the night: it becomes an :class:`Item` carrying its :class:`InputError`, recorded as a
+failed article.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import os
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from summarizer._fetch import ArticleInput, _json, read_input
+from summarizer.exceptions import InputError
+
+__all__ = ["DEFAULT_PATTERNS", "Item", "iter_items", "normalise"]
+
+DEFAULT_PATTERNS = ("*.txt", "*.md", "*.json", "*.html", "*.htm")
+_MAX_LINE = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input article, or the reason it could not be read."""
+
+    article_id: str
+    source: str
+    article: ArticleInput | None = None
+    error: InputError | None = None
+    modified: dt.date | None = None
+
+    @property
+    def date(self) -> dt.date | None:
+        """The date ``--since`` filters on: the article's own, else the file's mtime."""
+        if self.article is not None and self.article.published is not None:
+            return self.article.published
+        return self.modified
+
+
+def normalise(text: str) -> str:
+    """The text the run key hashes: NFC, ``\\n`` line ends, no trailing spaces on lines.
+
+    A re-export of the same article with CRLF line ends or a trailing newline is the same
+    article and must not be summarized (and paid for) twice.
+    """
+    lines = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in lines.split("\n")).strip()
+
+
+def iter_items(
+    sources: Iterable[str | os.PathLike[str]], patterns: tuple[str, ...] = DEFAULT_PATTERNS
+) -> Iterator[Item]:
+    """Every article under ``sources`` (directories, ``.jsonl`` files, article files)."""
+    for source in sources:
+        path = Path(source)
+        if path.is_dir():
+            yield from _walk(path, path, patterns)
+        elif path.suffix.casefold() == ".jsonl":
+            yield from _jsonl(path)
+        else:
+            yield _file(path, path.name if not path.exists() else str(path))
+
+
+def _walk(root: Path, directory: Path, patterns: tuple[str, ...]) -> Iterator[Item]:
+    try:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        yield Item(str(directory), str(directory), error=InputError(f"{directory}: {exc}"))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(root, path, patterns)
+        elif path.suffix.casefold() == ".jsonl":
+            yield from _jsonl(path)
+        elif any(fnmatch.fnmatch(entry.name, p) for p in patterns):
+            yield _file(path, path.relative_to(root).as_posix())
+
+
+def _file(path: Path, article_id: str) -> Item:
+    try:
+        modified = dt.date.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        modified = None
+    try:
+        return Item(article_id, str(path), article=read_input(path), modified=modified)
+    except InputError as exc:
+        return Item(article_id, str(path), error=exc, modified=modified)
+
+
+def _jsonl(path: Path) -> Iterator[Item]:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        yield Item(str(path), str(path), error=InputError(f"{path}: cannot be read ({exc})"))
+        return
+    with handle:
+        for number, raw in enumerate(iter(lambda: handle.readline(_MAX_LINE + 1), b""), 1):
+            where = f"{path}:{number}"
+            if not raw.strip():
+                continue
+            if len(raw) > _MAX_LINE:
+                while raw and not raw.endswith(b"\n"):  # skip the rest, 20 MB at a time
+                    raw = handle.readline(_MAX_LINE)
+                yield Item(where, where, error=InputError(f"{where}: line over 20 MB"))
+                continue
+            yield _jsonl_line(raw, where)
+
+
+def _jsonl_line(raw: bytes, where: str) -> Item:
+    try:
+        text = raw.decode("utf-8")
+        article = _json(text, where)
+        found = json.loads(text).get("id")
+    except UnicodeDecodeError:
+        return Item(where, where, error=InputError(f"{where}: not UTF-8"))
+    except InputError as exc:
+        return Item(where, where, error=exc)
+    article_id = str(found) if found not in (None, "") else where
+    return Item(article_id, where, article=article)

@@ -1,0 +1,402 @@
+"""The batch runner: stream inputs, skip what is done, summarize the rest, export from the store.
+
+Each article's run key is sha256(normalised text) + prompt version + schema hash + model, so a
+rerun of a finished night sends nothing, and a new model or prompt re-summarizes. An article is
+marked ``pending`` in the store before its first request and ``done``/``failed`` after its
+last, one commit each; output files are then *exported from the store* (written to a temporary
+file and renamed), so a crash at any point leaves either the old file or the complete new one,
+and an article summarized before the crash is neither lost nor written twice.
+
+Failures are per article. Only errors that no other article could escape stop the night early
+(bad key, bad configuration, the endpoint down for many articles in a row): the articles not
+yet sent stay unsent, and the next run picks them up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from summarizer import prompts
+from summarizer._input import text_sha256
+from summarizer.batch._inputs import DEFAULT_PATTERNS, Item, iter_items, normalise
+from summarizer.batch._limits import Throttle
+from summarizer.batch._store import Row, Store
+from summarizer.exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    InputError,
+    ProviderUnavailableError,
+    SummarizerError,
+)
+from summarizer.models import ArticleSummary, Usage
+from summarizer.pipeline import PROMPTS, Summarizer
+
+__all__ = ["BatchAborted", "BatchOptions", "BatchStats", "run_batch", "run_key", "schema_hash"]
+
+_ITEMS_PER_COMMIT = 500
+_DOWN_IN_A_ROW = 20
+
+
+class BatchAborted(SummarizerError):
+    """The night was stopped early because no further article could succeed."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a batch run behaves; the defaults are the nightly ones."""
+
+    concurrency: int = 4
+    rpm: float | None = None
+    tpm: float | None = None
+    retry_failed: bool = False
+    since: date | None = None
+    max_failed: float = 0.05
+    out: Path | None = None
+    out_dir: Path | None = None
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS
+
+
+@dataclass
+class BatchStats:
+    """What a run did so far; passed to the progress callback and returned at the end."""
+
+    run_id: int = 0
+    seen: int = 0
+    queued: int = 0
+    done: int = 0
+    failed: int = 0
+    skipped_done: int = 0
+    skipped_failed: int = 0
+    skipped_new: int = 0
+    duplicates: int = 0
+    filtered: int = 0
+    usage: Usage = field(default_factory=Usage)
+    failures: dict[str, int] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    finished: bool = False
+    concurrency: int = 0
+    rate_limited: int = 0
+    aborted: str | None = None
+    failed_share: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["usage"] = self.usage.model_dump()
+        out["elapsed"] = round(self.elapsed, 3)
+        del out["started"]
+        return out
+
+
+def schema_hash() -> str:
+    """A short hash of the output schema: a schema change makes every key new."""
+    schema = json.dumps(ArticleSummary.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()[:16]
+
+
+def run_key(text_hash: str, prompt_version: str, schema: str, model: str) -> str:
+    return hashlib.sha256(f"{text_hash}|{prompt_version}|{schema}|{model}".encode()).hexdigest()
+
+
+async def run_batch(
+    sources: Iterable[str | os.PathLike[str]],
+    store: Store,
+    summarizer: Summarizer,
+    options: BatchOptions = BatchOptions(),
+    *,
+    throttle: Throttle | None = None,
+    on_progress: Callable[[BatchStats], None] | None = None,
+) -> BatchStats:
+    """Summarize every article under ``sources`` not already done in ``store``.
+
+    ``summarizer`` should have been built with ``gate=throttle`` so that each request
+    respects the limits; the throttle's article slots bound the articles in flight.
+    """
+    settings = summarizer.settings
+    version = prompts.prompt_version(PROMPTS)
+    schema = schema_hash()
+    throttle = throttle or Throttle(options.concurrency)
+    stats = BatchStats(concurrency=throttle.limit)
+    stats.run_id = store.begin_run(
+        model=settings.model,
+        prompt_version=version,
+        schema_hash=schema,
+        settings={
+            "backend": settings.backend,
+            "model": settings.model,
+            "base_url": settings.base_url,
+            "concurrency": options.concurrency,
+            "rpm": options.rpm,
+            "tpm": options.tpm,
+            "retry_failed": options.retry_failed,
+            "since": options.since.isoformat() if options.since else None,
+        },
+    )
+    meta = {"model": settings.model, "prompt_version": version, "schema_hash": schema}
+    queue: asyncio.Queue[tuple[str, Item, str] | None] = asyncio.Queue(
+        maxsize=2 * throttle.max_concurrency
+    )
+    run = _Run(store, summarizer, options, throttle, stats, meta, on_progress)
+    workers = [asyncio.create_task(run.worker(queue)) for _ in range(throttle.max_concurrency)]
+    try:
+        await run.produce(sources, queue)
+        for _ in workers:
+            await queue.put(None)
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    counts = store.counts(stats.run_id)
+    total = sum(counts.values())
+    stats.failed_share = counts["failed"] / total if total else 0.0
+    if options.out is not None:
+        export_jsonl(store, stats.run_id, options.out)
+    stats.finished = True
+    store.finish_run(stats.run_id, {**counts, **_counters(stats)})
+    run.report()
+    if stats.aborted is not None:
+        raise BatchAborted(stats.aborted)
+    return stats
+
+
+def _counters(stats: BatchStats) -> dict[str, int]:
+    return {
+        "seen": stats.seen,
+        "skipped_done": stats.skipped_done,
+        "skipped_failed": stats.skipped_failed,
+        "skipped_new": stats.skipped_new,
+        "duplicates": stats.duplicates,
+        "filtered": stats.filtered,
+    }
+
+
+@dataclass
+class _Run:
+    store: Store
+    summarizer: Summarizer
+    options: BatchOptions
+    throttle: Throttle
+    stats: BatchStats
+    meta: dict[str, str]
+    on_progress: Callable[[BatchStats], None] | None
+    down_in_a_row: int = 0
+
+    def report(self) -> None:
+        self.stats.concurrency = self.throttle.limit
+        self.stats.rate_limited = self.throttle.rate_limited
+        if self.on_progress is not None:
+            self.on_progress(self.stats)
+
+    async def produce(
+        self,
+        sources: Iterable[str | os.PathLike[str]],
+        queue: asyncio.Queue[tuple[str, Item, str] | None],
+    ) -> None:
+        pending: list[tuple[int, str, str, str]] = []
+        stats, store = self.stats, self.store
+        for item in iter_items(sources, self.options.patterns):
+            if stats.aborted is not None:
+                break
+            if self.options.since is not None and (item.date or date.min) < self.options.since:
+                stats.filtered += 1
+                continue
+            stats.seen += 1
+            text = normalise(item.article.text) if item.article is not None else None
+            key = self._key(item, text)
+            pending.append((stats.seen, item.article_id, item.source, key))
+            if len(pending) >= _ITEMS_PER_COMMIT:
+                store.add_items(stats.run_id, pending)
+                pending = []
+            found = store.get(key)
+            state = found.state if found is not None else None
+            if state == "done":
+                stats.skipped_done += 1
+            elif state == "failed" and not self.options.retry_failed:
+                stats.skipped_failed += 1
+            elif state != "failed" and self.options.retry_failed:
+                stats.skipped_new += 1  # --retry-failed sends only the failed ones
+            else:
+                stats.queued += 1
+                await queue.put((key, item, text or ""))
+                continue
+            if stats.seen % 200 == 0:
+                self.report()
+                await asyncio.sleep(0)  # let workers run while a long skip streams by
+        store.add_items(stats.run_id, pending)
+
+    def _key(self, item: Item, text: str | None) -> str:
+        if text is None:  # unreadable input: keyed by where it came from
+            return "input:" + hashlib.sha256(item.source.encode()).hexdigest()
+        m = self.meta
+        return run_key(text_sha256(text), m["prompt_version"], m["schema_hash"], m["model"])
+
+    async def worker(self, queue: asyncio.Queue[tuple[str, Item, str] | None]) -> None:
+        while (job := await queue.get()) is not None:
+            if self.stats.aborted is None:
+                await self._one(*job)
+
+    async def _one(self, key: str, item: Item, text: str) -> None:
+        stats, store = self.stats, self.store
+        found = store.get(key)
+        if found is not None and _taken(found, stats.run_id, self.options.retry_failed):
+            stats.duplicates += 1  # the same text again in this night
+            return
+        store.start(key, self._row_meta(key, item, text), stats.run_id)
+        started = time.monotonic()
+        async with self.throttle.article():
+            try:
+                if item.error is not None:
+                    raise item.error
+                assert item.article is not None
+                a = item.article
+                summary = await self.summarizer.asummarize(
+                    text, title=a.title, url=a.url, published=a.published, language=a.language
+                )
+            except SummarizerError as exc:
+                self._failed(key, exc, started)
+            except Exception as exc:  # a bug in one article must not stop the night
+                self._failed(key, exc, started)
+            else:
+                self.down_in_a_row = 0
+                result = summary.model_dump_json()
+                usage = summary.provenance.usage
+                store.finish(key, usage=usage, result=result)
+                if self.options.out_dir is not None:
+                    write_atomic(self.options.out_dir / safe_name(item.article_id), result + "\n")
+                stats.done += 1
+                _add(stats.usage, usage)
+        self.report()
+
+    def _failed(self, key: str, exc: Exception, started: float) -> None:
+        stats = self.stats
+        usage = getattr(exc, "usage", None) or Usage()
+        usage = usage.model_copy(update={"seconds": round(time.monotonic() - started, 3)})
+        kind = type(exc).__name__
+        message = exc.message if isinstance(exc, SummarizerError) else f"{kind}: {exc}"
+        self.store.finish(key, usage=usage, error=(kind, message[:2000]))
+        stats.failed += 1
+        stats.failures[kind] = stats.failures.get(kind, 0) + 1
+        _add(stats.usage, usage)
+        if isinstance(exc, AuthenticationError | ConfigurationError) and not isinstance(
+            exc, InputError
+        ):
+            stats.aborted = f"stopped: {message} (every other article would fail the same way)"
+        elif isinstance(exc, ProviderUnavailableError):
+            self.down_in_a_row += 1
+            if self.down_in_a_row >= _DOWN_IN_A_ROW:
+                stats.aborted = (
+                    f"stopped: the model endpoint failed {self.down_in_a_row} articles in a row "
+                    f"(last: {message}); rerun later, finished articles are kept"
+                )
+        else:
+            self.down_in_a_row = 0
+
+    def _row_meta(self, key: str, item: Item, text: str) -> dict[str, Any]:
+        a = item.article
+        return {
+            **self.meta,
+            "article_id": item.article_id,
+            "source": item.source,
+            "text_sha256": text_sha256(text) if a is not None else key,
+            "title": a.title if a else None,
+            "url": a.url if a else None,
+            "published": a.published.isoformat() if a and a.published else None,
+            "language": a.language if a else None,
+        }
+
+
+def _taken(row: Row, run_id: int, retry_failed: bool) -> bool:
+    """Whether another job already has (or had) this key: the same text twice in a night."""
+    if row.state == "pending":
+        return row.run_id == run_id  # else a crashed run left it: take it over
+    return row.run_id == run_id or row.state == "done" or not retry_failed
+
+
+def _add(total: Usage, usage: Usage) -> None:
+    for name in ("prompt_tokens", "completion_tokens", "requests", "transport_retries", "reasks"):
+        setattr(total, name, getattr(total, name) + getattr(usage, name))
+
+
+# --- outputs ------------------------------------------------------------------------------------
+
+
+def safe_name(article_id: str) -> str:
+    """A file name for an article id that cannot leave the output directory.
+
+    Ids come from input files and JSONL lines (untrusted): separators, ``..``, NUL and
+    control characters are replaced, and a hash of the id keeps distinct ids distinct.
+    """
+    digest = hashlib.sha256(article_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in article_id)
+    stem = stem.strip("._")[:80] or "article"
+    return f"{stem}.{digest}.json"
+
+
+def write_atomic(path: Path, content: str) -> None:
+    with _atomic(path) as handle:
+        handle.write(content)
+
+
+def export_jsonl(store: Store, run_id: int, path: Path) -> int:
+    """Write one line per article of the run (done or failed), streamed, atomically."""
+    lines = 0
+    with _atomic(path) as handle:
+        for line in _jsonl_lines(store, run_id):
+            handle.write(line)
+            lines += 1
+    return lines
+
+
+def _jsonl_lines(store: Store, run_id: int) -> Iterator[str]:
+    for article_id, source, key, row in store.run_items(run_id):
+        head = json.dumps({"id": article_id, "source": source, "key": key}, ensure_ascii=False)
+        if row is not None and row.state == "done" and row.result is not None:
+            yield f'{head[:-1]}, "state": "done", "summary": {row.result}}}\n'
+        else:
+            error = {"type": "NotRun", "message": "not summarized in this run"}
+            if row is not None and row.state == "failed":
+                error = {"type": row.error_type or "", "message": row.error_message or ""}
+            state = row.state if row is not None else "pending"
+            tail = json.dumps({"state": state, "error": error}, ensure_ascii=False)
+            yield f"{head[:-1]}, {tail[1:]}\n"
+
+
+class _atomic:
+    """A text file written to a temporary name, fsynced, then renamed over ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> TextIO:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+        )
+        self.handle = os.fdopen(fd, "w", encoding="utf-8")
+        return self.handle
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        try:
+            if exc_type is None:
+                self.handle.flush()
+                os.fsync(self.handle.fileno())
+            self.handle.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        finally:
+            if exc_type is not None or Path(self.tmp).exists():
+                Path(self.tmp).unlink(missing_ok=True)

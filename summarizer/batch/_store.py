@@ -1,0 +1,331 @@
+"""The batch store: one SQLite file that knows, per run key, whether an article is done.
+
+The store is the night's source of truth; output files are exported from it. Writes are
+committed one article at a time in WAL mode with ``synchronous=FULL``, so a ``kill -9`` loses
+at most the article being summarized, which the next run sends again. A file lock (not
+SQLite's own locking, which serialises writers but lets two runners interleave) keeps two runs
+off one store. ``PRAGMA application_id`` marks the file as ours, so a foreign or corrupted file
+is refused with a clear error instead of being written over.
+
+Tables:
+
+* ``articles``: one row per run key (text hash + prompt version + schema hash + model):
+  ``state`` is ``pending`` (started, not finished), ``done`` (``result`` holds the
+  ``ArticleSummary`` JSON) or ``failed`` (``error_type``, ``error_message``), with usage and
+  timings;
+* ``runs``: one row per invocation, with its settings and final counts;
+* ``items``: which article ids each run saw, in input order, and their key (several ids may
+  share a key when two inputs have the same text).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from summarizer.exceptions import ConfigurationError
+from summarizer.models import Usage
+
+__all__ = ["APPLICATION_ID", "Row", "Store", "StoreBusyError", "StoreError"]
+
+APPLICATION_ID = 0x53554D5A  # "SUMZ"
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS articles (
+    key TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    title TEXT,
+    url TEXT,
+    published TEXT,
+    language TEXT,
+    model TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    schema_hash TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_type TEXT,
+    error_message TEXT,
+    result TEXT,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    transport_retries INTEGER NOT NULL DEFAULT 0,
+    reasks INTEGER NOT NULL DEFAULT 0,
+    seconds REAL,
+    started_at REAL,
+    finished_at REAL,
+    run_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS articles_state ON articles (state);
+CREATE INDEX IF NOT EXISTS articles_run ON articles (run_id);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    model TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    schema_hash TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    counts TEXT
+);
+CREATE TABLE IF NOT EXISTS items (
+    run_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    article_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+"""
+
+
+class StoreError(ConfigurationError):
+    """The store file cannot be used: not ours, corrupted, or unreadable."""
+
+
+class StoreBusyError(StoreError):
+    """Another run holds the store's lock."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the store knows about one run key."""
+
+    key: str
+    article_id: str
+    state: str
+    attempts: int
+    error_type: str | None
+    error_message: str | None
+    result: str | None
+    run_id: int | None = None
+
+
+class Store:
+    """A batch store opened for one run; use as a context manager (it takes the lock)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, lock: bool = True) -> None:
+        self.path = Path(path)
+        self._lock_wanted = lock
+        self._lock_fd: int | None = None
+        self._db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> Store:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a directory; give a file path for the store")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._lock_wanted:
+            self._lock_fd = _take_lock(self.path)
+        try:
+            self._db = _connect(self.path)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError("the store is not open")
+        return self._db
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def begin_run(
+        self, *, model: str, prompt_version: str, schema_hash: str, settings: dict[str, Any]
+    ) -> int:
+        with self.db:
+            cur = self.db.execute(
+                "INSERT INTO runs (started_at, model, prompt_version, schema_hash, settings) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (time.time(), model, prompt_version, schema_hash, json.dumps(settings)),
+            )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, counts: dict[str, int]) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, counts = ? WHERE id = ?",
+                (time.time(), json.dumps(counts), run_id),
+            )
+
+    def add_items(self, run_id: int, items: list[tuple[int, str, str, str]]) -> None:
+        """Record (seq, article_id, source, key) seen by a run; committed in one transaction."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO items (run_id, seq, article_id, source, key) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(run_id, *item) for item in items],
+            )
+
+    def last_run(self) -> int | None:
+        row = self.db.execute("SELECT max(id) FROM runs").fetchone()
+        return None if row[0] is None else int(row[0])
+
+    # -- articles --------------------------------------------------------------------------
+
+    def get(self, key: str) -> Row | None:
+        found = self.db.execute(
+            "SELECT key, article_id, state, attempts, error_type, error_message, result, run_id "
+            "FROM articles WHERE key = ?",
+            (key,),
+        ).fetchone()
+        return None if found is None else Row(*found)
+
+    def start(self, key: str, meta: dict[str, Any], run_id: int) -> None:
+        """Mark ``key`` pending before its first request, so a crash leaves a trace."""
+        with self.db:
+            self.db.execute(
+                "INSERT INTO articles (key, article_id, source, text_sha256, title, url, "
+                "published, language, model, prompt_version, schema_hash, state, attempts, "
+                "started_at, run_id) VALUES (:key, :article_id, :source, :text_sha256, :title, "
+                ":url, :published, :language, :model, :prompt_version, :schema_hash, 'pending', "
+                "1, :now, :run_id) "
+                "ON CONFLICT (key) DO UPDATE SET state = 'pending', attempts = attempts + 1, "
+                "started_at = :now, run_id = :run_id, error_type = NULL, error_message = NULL",
+                {**meta, "key": key, "now": time.time(), "run_id": run_id},
+            )
+
+    def finish(
+        self,
+        key: str,
+        *,
+        usage: Usage,
+        result: str | None = None,
+        error: tuple[str, str] | None = None,
+    ) -> None:
+        """Record the outcome of ``key``: a result (done) or an error (failed)."""
+        with self.db:
+            self.db.execute(
+                "UPDATE articles SET state = :state, result = :result, error_type = :etype, "
+                "error_message = :emsg, prompt_tokens = prompt_tokens + :pt, "
+                "completion_tokens = completion_tokens + :ct, requests = requests + :rq, "
+                "transport_retries = transport_retries + :tr, reasks = reasks + :ra, "
+                "seconds = :sec, finished_at = :now WHERE key = :key",
+                {
+                    "key": key,
+                    "state": "done" if error is None else "failed",
+                    "result": result,
+                    "etype": None if error is None else error[0],
+                    "emsg": None if error is None else error[1],
+                    "pt": usage.prompt_tokens,
+                    "ct": usage.completion_tokens,
+                    "rq": usage.requests,
+                    "tr": usage.transport_retries,
+                    "ra": usage.reasks,
+                    "sec": usage.seconds,
+                    "now": time.time(),
+                },
+            )
+
+    def run_items(self, run_id: int) -> Iterator[tuple[str, str, str, Row | None]]:
+        """(article_id, source, key, row) for each item of a run, in input order, streamed."""
+        cur = self.db.execute(
+            "SELECT i.article_id, i.source, i.key, a.key, a.article_id, a.state, a.attempts, "
+            "a.error_type, a.error_message, a.result, a.run_id FROM items i "
+            "LEFT JOIN articles a ON a.key = i.key WHERE i.run_id = ? ORDER BY i.seq",
+            (run_id,),
+        )
+        for found in cur:
+            row = None if found[3] is None else Row(*found[3:])
+            yield found[0], found[1], found[2], row
+
+    def counts(self, run_id: int | None = None) -> dict[str, int]:
+        """Articles per state, for one run's items or for the whole store."""
+        if run_id is None:
+            query, args = "SELECT state, count(*) FROM articles GROUP BY state", ()
+        else:
+            query = (
+                "SELECT coalesce(a.state, 'pending'), count(DISTINCT i.key) FROM items i "
+                "LEFT JOIN articles a ON a.key = i.key WHERE i.run_id = ? GROUP BY 1"
+            )
+            args = (run_id,)  # type: ignore[assignment]
+        found = dict(self.db.execute(query, args).fetchall())
+        return {s: int(found.get(s, 0)) for s in ("done", "failed", "pending")}
+
+
+def _take_lock(path: Path) -> int:
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _read_holder(fd)
+        os.close(fd)
+        raise StoreBusyError(
+            f"another batch run is using {path}{holder}; wait for it to finish "
+            "(or stop it) before starting a new one"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def _read_holder(fd: int) -> str:
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(os.pread(fd, 32, 0).decode().strip())
+        return f" (process {pid})"
+    return ""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    existed = path.exists() and path.stat().st_size > 0
+    try:
+        # ``with db:`` wraps each write in one transaction, committed (and fsynced) at its end.
+        db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        if existed and app_id != APPLICATION_ID:
+            db.close()
+            raise StoreError(
+                f"{path} is not a summarizer batch store (application_id {app_id:#x}); "
+                "choose another --store path, this file is left untouched"
+            )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        if not existed:
+            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise StoreError(
+                f"{path} was written by a newer summarizer (store version {version}); upgrade"
+            )
+        db.executescript(_DDL)
+        if existed and (check := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+            db.close()
+            raise StoreError(
+                f"{path} is damaged ({check}); it is left untouched: move it aside, or recover "
+                f"it with `sqlite3 {path} .recover`"
+            )
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{path} cannot be opened as a batch store ({exc}); it may be corrupted or not a "
+            "SQLite file. It is left untouched: move it aside or choose another --store path"
+        ) from exc
+    return db

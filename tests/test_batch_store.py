@@ -1,0 +1,147 @@
+"""The batch store and inputs: lock, foreign and damaged files, streaming, safe names."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from summarizer.batch import Store, StoreBusyError, StoreError, iter_items, normalise, safe_name
+from summarizer.models import Usage
+
+
+def _meta(key: str) -> dict[str, str | None]:
+    return {
+        "article_id": key,
+        "source": key,
+        "text_sha256": key,
+        "title": None,
+        "url": None,
+        "published": None,
+        "language": None,
+        "model": "m",
+        "prompt_version": "p",
+        "schema_hash": "s",
+    }
+
+
+def test_second_run_on_the_same_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "night.db"
+    with Store(path), pytest.raises(StoreBusyError, match="another batch run"):
+        Store(path).open()
+    with Store(path):  # released on exit
+        pass
+
+
+def test_lock_is_held_against_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "night.db"
+    code = (
+        "import sys; from summarizer.batch import Store, StoreBusyError\n"
+        "try:\n    Store(sys.argv[1]).open()\nexcept StoreBusyError as e:\n"
+        "    print(e.message); sys.exit(7)\n"
+    )
+    with Store(path):
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 7, done.stderr
+    assert "another batch run" in done.stdout
+
+
+def test_foreign_sqlite_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE precious (x)")
+    db.execute("INSERT INTO precious VALUES (42)")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a summarizer batch store"):
+        Store(path).open()
+    assert path.read_bytes() == before
+
+
+def test_garbage_file_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "night.db"
+    path.write_bytes(b"%PDF-1.7 not a database at all" * 100)
+    with pytest.raises(StoreError, match="cannot be opened as a batch store"):
+        Store(path).open()
+
+
+def test_damaged_store_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "night.db"
+    with Store(path) as store:
+        run = store.begin_run(model="m", prompt_version="p", schema_hash="s", settings={})
+        for i in range(300):
+            store.start(f"k{i}", _meta(f"k{i}"), run)
+            store.finish(f"k{i}", usage=Usage(), result="x" * 500)
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    data[4096 * 3 : 4096 * 3 + 2000] = b"\xff" * 2000  # scribble over a b-tree page
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError):
+        Store(path).open()
+
+
+def test_states_and_usage_accumulate_over_attempts(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        run = store.begin_run(model="m", prompt_version="p", schema_hash="s", settings={})
+        store.start("k", _meta("k"), run)
+        store.finish("k", usage=Usage(prompt_tokens=10, requests=2), error=("E", "boom"))
+        row = store.get("k")
+        assert row is not None and (row.state, row.error_type) == ("failed", "E")
+        store.start("k", _meta("k"), run)
+        store.finish("k", usage=Usage(prompt_tokens=5, requests=1), result="{}")
+        row = store.get("k")
+        assert row is not None and (row.state, row.attempts, row.error_type) == ("done", 2, None)
+        tokens, requests = store.db.execute(
+            "SELECT prompt_tokens, requests FROM articles WHERE key = 'k'"
+        ).fetchone()
+        assert (tokens, requests) == (15, 3)
+
+
+def test_inputs_stream_directories_and_jsonl_with_bad_lines(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "two.txt").write_text("Titre deux\n\nCorps.", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Titre un\n\nCorps.", encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
+    (tmp_path / "skip.csv").write_text("x,y", encoding="utf-8")
+    (tmp_path / "feed.jsonl").write_text(
+        json.dumps({"id": "x1", "text": "Un texte.", "published": "2024-10-30"})
+        + "\n\n{not json\n"
+        + json.dumps({"title": "sans id", "text": "Deux."})
+        + "\n",
+        encoding="utf-8",
+    )
+    items = list(iter_items([tmp_path]))
+    ids = [i.article_id for i in items]
+    assert ids == ["a.txt", "b/two.txt", "empty.txt", "x1", f"{tmp_path}/feed.jsonl:3",
+                   f"{tmp_path}/feed.jsonl:4"]  # fmt: skip
+    errors = {i.article_id: i.error for i in items if i.error is not None}
+    assert set(errors) == {f"{tmp_path}/feed.jsonl:3"}  # empty.txt fails later, in the pipeline
+    assert "not valid JSON" in str(errors[f"{tmp_path}/feed.jsonl:3"])
+    jsonl = next(i for i in items if i.article_id == "x1")
+    assert jsonl.date is not None and jsonl.date.isoformat() == "2024-10-30"
+
+
+def test_normalised_text_ignores_line_ends_and_trailing_space() -> None:
+    assert normalise("Titre\r\n\r\nUn  texte. \r\n") == normalise("Titre\n\nUn  texte.")
+    assert normalise("é") == normalise("e\u0301")  # NFC
+
+
+@pytest.mark.parametrize(
+    "article_id", ["../../etc/passwd", "/abs/path", "a\x00b", "..", "", "C:\\x\\y", "a/b/c.txt"]
+)
+def test_output_names_stay_inside_the_directory(tmp_path: Path, article_id: str) -> None:
+    name = safe_name(article_id)
+    target = (tmp_path / name).resolve()
+    assert target.parent == tmp_path.resolve()
+    assert "\x00" not in name and "/" not in name and not name.startswith(".")
+
+
+def test_distinct_ids_get_distinct_names() -> None:
+    assert safe_name("a/b") != safe_name("a_b")
