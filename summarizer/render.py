@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterable, Sequence
 
 from summarizer.models import ArticleSummary, Basis, Claim, Counterclaim, Event, Evidence
+from summarizer.pricing import describe_cost
 
 __all__ = [
     "CSV_HEADER",
@@ -129,7 +130,8 @@ def to_markdown(s: ArticleSummary) -> str:
         f"---\nmodel {s.provenance.model} ({s.provenance.backend}) · prompts "
         f"{s.provenance.prompt_version} · {u.requests} requests, {u.prompt_tokens} prompt + "
         f"{u.completion_tokens} completion tokens, {u.reasks} re-asks, "
-        f"{u.transport_retries} retries, {u.seconds:.1f} s",
+        f"{u.transport_retries} retries, {u.seconds:.1f} s · "
+        f"{describe_cost(u, s.provenance.model)}",
     ]
     lines += [f"\n> warning: {_cell(w)}" for w in s.provenance.warnings]
     return "\n".join(lines) + "\n"
@@ -371,7 +373,8 @@ def _html_article(s: ArticleSummary, prefix: str) -> list[str]:
         f'<p class="prov">model {_e(p.model)} ({_e(p.backend)}) · prompts '
         f"{_e(p.prompt_version)} · schema {_e(p.schema_version)}<br>"
         f"{u.requests} requests · {u.prompt_tokens} prompt + {u.completion_tokens} completion "
-        f"tokens · {u.reasks} re-asks · {u.transport_retries} retries · {u.seconds:.1f} s</p>",
+        f"tokens · {u.reasks} re-asks · {u.transport_retries} retries · {u.seconds:.1f} s · "
+        f"{_e(describe_cost(u, p.model))}</p>",
     ]
     if p.warnings:
         out += ['<ul class="warnings">', *(f"<li>{_e(w)}</li>" for w in p.warnings), "</ul>"]

@@ -35,6 +35,7 @@ from summarizer.models import (
     SummarySentence,
     Usage,
 )
+from summarizer.pricing import PRICES_ENV
 from summarizer.render import CSV_HEADER, speaker_label, to_csv, to_html, to_jsonl, to_markdown
 from summarizer.testing import REPLAY_BASE_URL, read_article
 
@@ -83,13 +84,16 @@ def _check_golden(name: str, rendered: str) -> None:
 
 
 @pytest.mark.vcr
-def test_seed_article_markdown_and_html_match_the_goldens() -> None:
+def test_seed_article_markdown_and_html_match_the_goldens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PRICES_ENV, raising=False)  # the goldens show the built-in prices
     summary = _seed_summary()
     markdown, page = to_markdown(summary), to_html(summary)
     _check_golden("kursk.md", markdown)
     _check_golden("kursk.html", page)
     assert "| c3 | Patrick Ryder |" in markdown and "no evidence provided" in markdown
     assert "12.5 s" in markdown and "12.5 s" in page
+    assert "5834 prompt + 668 completion tokens" in markdown
+    assert "12.5 s · est. cost $0.00" in markdown and "12.5 s · est. cost $0.00" in page
 
 
 # --- a hand-built summary with hostile text ------------------------------------------------
@@ -173,6 +177,7 @@ def test_html_shows_badges_anchors_via_chain_and_provenance() -> None:
     stance = page[page.index('id="cc1"') :].split("<td>")[4]  # the stance cell, not evidence
     assert "the model said &lt;script&gt;" in stance
     assert "2 requests · 10 prompt + 5 completion tokens" in page and "1.2 s" in page
+    assert "unknown price for model m&lt;script&gt;" in page
     assert "dropped &lt;script&gt;" in page
     assert "cue: <q>&lt;script&gt;" in page
 
@@ -193,6 +198,16 @@ def test_markdown_cells_cannot_break_the_table() -> None:
     assert answer.count(" | ") == 4
     assert f"**denies** — cue “Faux”; the model said {EVIL} |" in answer
     assert "> warning: dropped" in md
+    assert f"unknown price for model m{EVIL}" in md
+    priced = s.model_copy(
+        update={
+            "provenance": s.provenance.model_copy(
+                update={"model": "gpt-4o", "usage": Usage(prompt_tokens=4000, completion_tokens=0)}
+            )
+        }
+    )
+    assert "4000 prompt + 0 completion tokens" in to_markdown(priced)
+    assert "est. cost $0.01" in to_markdown(priced) and "est. cost $0.01" in to_html(priced)
 
 
 def test_speaker_label_follows_the_via_chain_and_survives_cycles() -> None:
