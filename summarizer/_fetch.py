@@ -7,8 +7,9 @@
 * ``.html``/``.htm``: the title and main text, extracted by :mod:`summarizer._html`.
 * ``http://``/``https://`` URLs (:func:`fetch_url`): fetched with a timeout, the same size cap
   and at most :data:`MAX_REDIRECTS` redirects; every host (the first and each redirect target)
-  must resolve to public addresses only, unless private ones are explicitly allowed. The
-  Content-Type chooses the reader (HTML, JSON or plain text).
+  must resolve to public addresses only, unless private ones are explicitly allowed, and the
+  connection goes to an address that was checked (:class:`_PinnedTransport`), never to a second
+  DNS answer. The Content-Type chooses the reader (HTML, JSON or plain text).
 
 Every failure is an :class:`~summarizer.exceptions.InputError` naming the file and the problem.
 """
@@ -20,6 +21,7 @@ import ipaddress
 import json
 import re
 import socket
+import ssl
 import sys
 import time
 from dataclasses import dataclass, field
@@ -71,7 +73,7 @@ def _read_bytes(path: Path) -> bytes:
             raise InputError(f"standard input is over the limit of {MAX_FILE_BYTES:,} bytes")
         return data
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path}: no such file; check the path")
     if path.is_dir():
         raise InputError(f"{path}: is a directory; pass an article file")
     size = path.stat().st_size
@@ -199,9 +201,12 @@ def _forbidden(address: str) -> bool:
     )
 
 
-def check_url(url: str, *, allow_private: bool = False) -> None:
+def check_url(url: str, *, allow_private: bool = False) -> list[str]:
     """Refuse a URL that is not http(s), has no host, or whose host resolves to any private,
-    loopback, link-local or reserved address (unless ``allow_private``)."""
+    loopback, link-local or reserved address (unless ``allow_private``).
+
+    Returns the addresses checked, the only ones a connection may use (none with
+    ``allow_private``: the host is then not resolved here)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -213,19 +218,63 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
     if not host:
         raise InputError(f"{url}: the URL has no host")
     if allow_private:
-        return
+        return []
     port = port or (443 if parts.scheme.casefold() == "https" else 80)
     try:
         infos = _getaddrinfo(host, port)
     except (socket.gaierror, UnicodeError) as exc:
         raise InputError(f"{url}: cannot resolve host {host!r} ({exc})") from exc
-    for info in infos:
-        address = str(info[4][0])
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    for address in addresses:
         if _forbidden(address):
             raise InputError(
                 f"{url}: host {host!r} resolves to {address}, a private, loopback, link-local "
                 f"or reserved address; refused (pass {ALLOW_PRIVATE_FLAG} to fetch it anyway)"
             )
+    if not addresses:
+        raise InputError(f"{url}: host {host!r} has no address")
+    return addresses
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    """Checks each request's host and connects to an address that check approved.
+
+    Checking a host and then letting the HTTP client resolve it again is open to DNS
+    rebinding: the check can get a public address and the connection 127.0.0.1. Here the host
+    is resolved once per request (each redirect is a request), and the request goes to one of
+    those exact addresses; the Host header, TLS SNI and certificate check keep the hostname.
+    No keep-alive, so a connection is never reused for another hostname on the same address.
+    """
+
+    def __init__(self, *, allow_private: bool, verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(
+            verify=verify,  # tests pass a context that trusts their own certificate
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
+        self._allow_private = allow_private
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        addresses = check_url(str(request.url), allow_private=self._allow_private)
+        if not addresses:  # private addresses allowed: nothing to guard
+            return super().handle_request(request)
+        for address in addresses[:-1]:
+            try:
+                return super().handle_request(_pinned(request, address))
+            except httpx.ConnectError:
+                continue  # the host's next checked address, as a resolver-driven client would
+        return super().handle_request(_pinned(request, addresses[-1]))
+
+
+def _pinned(request: httpx.Request, address: str) -> httpx.Request:
+    """``request`` sent to ``address``; its Host header and TLS name stay the hostname's."""
+    return httpx.Request(
+        request.method,
+        request.url.copy_with(host=address),
+        headers=request.headers,  # holds Host: the hostname, as the client built it
+        stream=request.stream,
+        extensions={**request.extensions, "sni_hostname": request.url.raw_host.decode("ascii")},
+    )
 
 
 def _body(response: httpx.Response, where: str, deadline: float) -> bytes:
@@ -293,6 +342,7 @@ def fetch_url(
     current = url
     try:
         with httpx.Client(
+            transport=_PinnedTransport(allow_private=allow_private),  # checks every request
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,  # no proxy: the host checked is the host connected to
@@ -301,7 +351,6 @@ def fetch_url(
             for _ in range(MAX_REDIRECTS + 1):
                 if time.monotonic() > deadline:
                     raise httpx.ConnectTimeout("the redirects took too long")
-                check_url(current, allow_private=allow_private)
                 with client.stream("GET", current) as response:
                     if response.is_redirect:
                         location = response.headers.get("location")
@@ -323,7 +372,9 @@ def fetch_url(
             else:
                 raise InputError(f"{url}: more than {MAX_REDIRECTS} redirects")
     except httpx.TimeoutException as exc:
-        raise InputError(f"{current}: timed out after {timeout:g} s") from exc
+        raise InputError(
+            f"{current}: timed out after {timeout:g} s (raise --fetch-timeout if it is slow)"
+        ) from exc
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(f"{current}: cannot fetch ({reason})") from exc

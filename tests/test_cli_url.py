@@ -1,16 +1,22 @@
 """URL inputs: http(s) only, SSRF guard, redirects re-checked, size cap, errors as exit 3.
 
 A local pytest-httpserver (127.0.0.1) serves the pages; ``summarize_text`` is replaced by a stub
-so no model runs.
+so no model runs. Pages of "public" hosts are served by the same local server: the
+``public_web`` fixture sends connections to the public address ``PUBLIC`` there.
 """
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
@@ -70,6 +76,47 @@ def _one_line(err: str) -> str:
     assert len(lines) == 1, err
     assert "Traceback" not in err
     return lines[0]
+
+
+PUBLIC, DOWN = "93.184.216.34", "93.184.216.35"
+
+
+@pytest.fixture
+def public_web(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Connections to ``PUBLIC`` reach the local test server (same port), to ``DOWN`` are
+    refused; every connection's destination, as the HTTP client asked for it, is recorded."""
+    real = socket.create_connection
+    destinations: list[Any] = []
+
+    def connect(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        destinations.append(address)
+        if address[0] == DOWN:
+            raise ConnectionRefusedError(111, "Connection refused")
+        if address[0] == PUBLIC:
+            address = ("127.0.0.1", address[1])
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    return destinations
+
+
+def _rebinding_dns(monkeypatch: pytest.MonkeyPatch, host: str) -> list[str]:
+    """At the system resolver, which both the SSRF check and a plain HTTP client use, ``host``
+    answers PUBLIC to its first lookup and 127.0.0.1 to every later one, and news.example is
+    always PUBLIC. Returns the answers ``host`` gave."""
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def resolve(name: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if name == "news.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC, port))]
+        if name != host:
+            return real(name, port, *args, **kwargs)
+        answers.append("127.0.0.1" if answers else PUBLIC)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[-1], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return answers
 
 
 def _fake_dns(mapping: dict[str, str]) -> Any:
@@ -254,18 +301,20 @@ def test_the_checker_accepts_a_public_address(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_a_redirect_to_a_private_host_is_refused(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, calls: list[dict[str, Any]]
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    calls: list[dict[str, Any]],
+    public_web: list[Any],
 ) -> None:
-    # 127.0.0.1 "looks public" to the checker; localhost resolves to loopback, as it does.
     monkeypatch.setattr(
-        fetch, "_getaddrinfo", _fake_dns({"127.0.0.1": "93.184.216.34", "localhost": "127.0.0.1"})
+        fetch, "_getaddrinfo", _fake_dns({"news.example": PUBLIC, "localhost": "127.0.0.1"})
     )
     port = httpserver.port
     httpserver.expect_request("/out").respond_with_response(
         Response(status=302, headers={"Location": f"http://localhost:{port}/inside"})
     )
     httpserver.expect_request("/inside").respond_with_data("secret", content_type="text/plain")
-    code, _, err = _cli(f"http://127.0.0.1:{port}/out")
+    code, _, err = _cli(f"http://news.example:{port}/out")
     assert code == EXIT_INPUT
     line = _one_line(err)
     assert "localhost" in line and "--allow-private" in line
@@ -290,3 +339,112 @@ def test_redirects_are_followed_up_to_the_limit(
     )
     code, _, err = _cli(httpserver.url_for("/r0"), "--allow-private")
     assert code == EXIT_INPUT and "more than 5 redirects" in _one_line(err)
+
+
+# --- DNS rebinding: the connection goes to the address that was checked ----------------------
+
+
+def test_a_rebinding_host_is_fetched_from_the_checked_address_only(
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    calls: list[dict[str, Any]],
+    public_web: list[Any],
+) -> None:
+    answers = _rebinding_dns(monkeypatch, "rebind.example")
+    httpserver.expect_request("/story").respond_with_data(
+        "Titre\nCorps.", content_type="text/plain"
+    )
+    port = httpserver.port
+    code, _, err = _cli(f"http://rebind.example:{port}/story")
+    assert code == 0, err
+    assert answers == [PUBLIC]  # resolved once, for the check; never asked again
+    assert public_web == [(PUBLIC, port)]  # and connected to that very address
+    ((request, _),) = httpserver.log
+    assert request.headers["Host"] == f"rebind.example:{port}"
+    assert calls[0]["url"] == f"http://rebind.example:{port}/story"
+
+
+def test_a_redirect_to_a_rebinding_host_connects_to_its_checked_address(
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    calls: list[dict[str, Any]],
+    public_web: list[Any],
+) -> None:
+    answers = _rebinding_dns(monkeypatch, "rebind.example")
+    port = httpserver.port
+    httpserver.expect_request("/out").respond_with_response(
+        Response(status=302, headers={"Location": f"http://rebind.example:{port}/in"})
+    )
+    httpserver.expect_request("/in").respond_with_data("Titre\nCorps.", content_type="text/plain")
+    code, _, err = _cli(f"http://news.example:{port}/out")
+    assert code == 0, err
+    assert answers == [PUBLIC]
+    assert public_web == [(PUBLIC, port), (PUBLIC, port)]
+    hosts = [request.headers["Host"] for request, _ in httpserver.log]
+    assert hosts == [f"news.example:{port}", f"rebind.example:{port}"]
+
+
+def test_a_host_whose_first_address_is_down_is_fetched_from_its_next_checked_one(
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    calls: list[dict[str, Any]],
+    public_web: list[Any],
+) -> None:
+    def resolve(host: str, port: int) -> list[tuple[Any, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in (DOWN, PUBLIC)]
+
+    monkeypatch.setattr(fetch, "_getaddrinfo", resolve)
+    httpserver.expect_request("/a").respond_with_data("Titre\nCorps.", content_type="text/plain")
+    code, _, err = _cli(f"http://news.example:{httpserver.port}/a")
+    assert code == 0, err
+    assert public_web == [(DOWN, httpserver.port), (PUBLIC, httpserver.port)]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate and key for news.example (made with the openssl command)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    request = "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=news.example"
+    san = "subjectAltName=DNS:news.example"
+    subprocess.run(
+        ["openssl", *request.split(), "-addext", san, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize("host", ["news.example", "other.example"])
+def test_https_to_a_pinned_address_checks_the_certificate_of_the_hostname(
+    monkeypatch: pytest.MonkeyPatch,
+    public_web: list[Any],
+    certificate: tuple[Path, Path],
+    host: str,
+) -> None:
+    """The connection goes to the IP, but SNI and the certificate check use the hostname."""
+    cert, key = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    server_tls.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=server_tls)
+    server.expect_request("/a").respond_with_data("ok", content_type="text/plain")
+    server.start()
+    monkeypatch.setattr(fetch, "_getaddrinfo", _fake_dns({host: PUBLIC}))
+    transport = fetch._PinnedTransport(
+        allow_private=False, verify=ssl.create_default_context(cafile=cert)
+    )
+    try:
+        with httpx.Client(transport=transport) as client:
+            if host == "news.example":
+                assert client.get(f"https://{host}:{server.port}/a").text == "ok"
+            else:  # the certificate is for news.example: refused, though the IP is the same
+                with pytest.raises(httpx.ConnectError, match="certificate"):
+                    client.get(f"https://{host}:{server.port}/a")
+    finally:
+        server.clear()
+        server.stop()
+    assert names == [host] and public_web == [(PUBLIC, server.port)]
