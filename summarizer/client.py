@@ -46,6 +46,7 @@ from summarizer.exceptions import (
     ValidationExhaustedError,
 )
 from summarizer.models import Usage
+from summarizer.retrying import MalformedResponseError
 
 __all__ = ["Meter", "ModelClient", "RequestGate", "check_endpoint", "translate_provider_error"]
 
@@ -136,32 +137,32 @@ class ModelClient:
         estimate = _estimate_tokens(kwargs)
 
         async def attempt() -> Any:
-            if gate is None:
-                meter.usage.requests += 1
-                return await self._openai.chat.completions.create(**kwargs)
-            await gate.acquire(estimate)
+            if gate is not None:
+                await gate.acquire(estimate)
             meter.usage.requests += 1
             try:
                 answer = await self._openai.chat.completions.create(**kwargs)
             except BaseException as exc:
-                gate.release(estimate, None, exc)
+                if gate is not None:
+                    gate.release(estimate, None, exc)
                 raise
             used = getattr(answer, "usage", None)
-            gate.release(estimate, used.total_tokens if used is not None else None, None)
+            if used is not None:  # counted per attempt: an answer retried away was billed too
+                meter.usage.prompt_tokens += used.prompt_tokens or 0
+                meter.usage.completion_tokens += used.completion_tokens or 0
+            if gate is not None:
+                gate.release(estimate, used.total_tokens if used is not None else None, None)
+            if not getattr(answer, "choices", None):
+                raise MalformedResponseError("the endpoint answered with no choices")
             return answer
 
         def on_retry(_attempt: int, _exc: BaseException, _wait: float) -> None:
             meter.usage.transport_retries += 1
 
         try:
-            response = await self.settings.retry.run(attempt, on_retry)
+            return await self.settings.retry.run(attempt, on_retry)
         except Exception as exc:
             raise translate_provider_error(exc, meter) from exc
-        usage = getattr(response, "usage", None)
-        if usage is not None:
-            meter.usage.prompt_tokens += usage.prompt_tokens or 0
-            meter.usage.completion_tokens += usage.completion_tokens or 0
-        return response
 
     async def ask(
         self,
@@ -358,6 +359,14 @@ def translate_provider_error(exc: BaseException, meter: Meter) -> SummarizerErro
         return ProviderUnavailableError(
             f"could not reach the model endpoint after {attempts} attempt(s) "
             f"({type(exc.__cause__ or exc).__name__}); check the base URL and that it is up",
+            attempts=attempts,
+            usage=usage,
+        )
+    if isinstance(exc, json.JSONDecodeError | MalformedResponseError):
+        what = "a body that is not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return ProviderError(
+            f"the model endpoint sent an unusable response after {attempts} attempt(s) ({what}); "
+            "check that the base URL is an OpenAI-compatible API",
             attempts=attempts,
             usage=usage,
         )

@@ -1,15 +1,17 @@
 """Transport retries: the budget for a provider that failed, separate from validation re-asks.
 
-A request is retried on 408/409/429/5xx, timeouts and connection errors, never on
-400/401/403/404/422. ``Retry-After`` and ``retry-after-ms`` are honoured (capped), otherwise
-the wait is exponential with full jitter. The policy is a plain value so tests pass one with
-``sleep`` that does not sleep.
+A request is retried on 408/409/429/5xx, timeouts, connection errors and malformed responses
+(a body that is not JSON, cut mid-object, or with no choices: the provider failed, the model
+said nothing we could re-ask about), never on 400/401/403/404/422. ``Retry-After`` and
+``retry-after-ms`` are honoured (capped), otherwise the wait is exponential with full jitter.
+The policy is a plain value so tests pass one with ``sleep`` that does not sleep.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import math
 import random
 import time
@@ -19,11 +21,15 @@ from typing import TypeVar
 
 import openai
 
-__all__ = ["RetryPolicy", "is_retryable", "retry_after_seconds"]
+__all__ = ["MalformedResponseError", "RetryPolicy", "is_retryable", "retry_after_seconds"]
 
 T = TypeVar("T")
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+class MalformedResponseError(Exception):
+    """A 200 response that carries no usable answer (internal; translated at the boundary)."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,17 @@ def is_retryable(exc: BaseException) -> bool:
     """Whether another attempt of the same request may succeed."""
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in RETRYABLE_STATUS
-    # The SDK wraps timeouts and transport failures (resets, refusals) in these two.
-    return isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError))
+    # The SDK wraps timeouts and transport failures (resets, refusals) in these two, and lets
+    # a body that is not JSON through as a JSONDecodeError.
+    return isinstance(
+        exc,
+        (
+            openai.APITimeoutError,
+            openai.APIConnectionError,
+            json.JSONDecodeError,
+            MalformedResponseError,
+        ),
+    )
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:

@@ -396,10 +396,20 @@ def test_empty_choices_is_a_typed_error(httpserver: HTTPServer) -> None:
     endpoint = serve(httpserver, *([reply(empty)] * 4))
     run = ask(httpserver.url_for("/v1"))
 
-    # Nothing to re-ask about: a provider fault, reported after one request.
+    # Nothing to re-ask about: a provider fault, retried on the transport budget, billed each time.
     assert isinstance(run.error, ProviderError), repr(run.error)
-    assert "unusable response" in run.error.message
-    assert len(endpoint.bodies) == 1
+    assert "unusable response after 4 attempt(s)" in run.error.message
+    assert len(endpoint.bodies) == 4
+    assert run.error.usage is not None and run.error.usage.transport_retries == 3
+    assert run.error.usage.requests == 4 and run.error.usage.reasks == 0
+    assert run.error.usage.prompt_tokens == 4 * empty["usage"]["prompt_tokens"]
+
+
+def test_empty_choices_then_an_answer_succeeds(httpserver: HTTPServer) -> None:
+    empty = {**completion(VALID), "choices": []}
+    serve(httpserver, reply(empty), reply(completion(VALID)))
+    run = ask(httpserver.url_for("/v1"))
+    assert run.error is None, run.error
 
 
 # --------------------------------------------------------------------------- settings

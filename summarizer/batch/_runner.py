@@ -45,6 +45,7 @@ __all__ = ["BatchAborted", "BatchOptions", "BatchStats", "run_batch", "run_key",
 
 _ITEMS_PER_COMMIT = 500
 _DOWN_IN_A_ROW = 20
+_TICK = 5.0
 
 
 class BatchAborted(SummarizerError):
@@ -151,15 +152,16 @@ async def run_batch(
     )
     run = _Run(store, summarizer, options, throttle, stats, meta, on_progress)
     workers = [asyncio.create_task(run.worker(queue)) for _ in range(throttle.max_concurrency)]
+    ticker = asyncio.create_task(run.tick())
     try:
         await run.produce(sources, queue)
         for _ in workers:
             await queue.put(None)
         await asyncio.gather(*workers)
     finally:
-        for task in workers:
+        for task in (*workers, ticker):
             task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await asyncio.gather(*workers, ticker, return_exceptions=True)
     counts = store.counts(stats.run_id)
     total = sum(counts.values())
     stats.failed_share = counts["failed"] / total if total else 0.0
@@ -200,6 +202,12 @@ class _Run:
         self.stats.rate_limited = self.throttle.rate_limited
         if self.on_progress is not None:
             self.on_progress(self.stats)
+
+    async def tick(self) -> None:
+        """Progress while articles are slow (a local model takes minutes per article)."""
+        while True:
+            await asyncio.sleep(_TICK)
+            self.report()
 
     async def produce(
         self,

@@ -1,0 +1,51 @@
+"""Articles and clients for the batch tests, benchmarks and reliability suite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from summarizer import RetryPolicy, Summarizer
+from summarizer.batch import Throttle
+
+_SPEAKERS = ("Jean Dupont", "Marie Curie", "Paul Martin", "Aïcha Benali", "Li Wei")
+
+
+async def no_sleep(_seconds: float) -> None:
+    return None
+
+
+def article_text(i: int) -> str:
+    """A short, distinct French article with a claim, a response and an event."""
+    a, b = _SPEAKERS[i % len(_SPEAKERS)], _SPEAKERS[(i + 2) % len(_SPEAKERS)]
+    return (
+        f"Budget numéro {i} : le vote est reporté\n\n"
+        f"Le ministre {a} a déclaré lundi que le budget numéro {i} sera voté avant mars. "
+        f"« Nous n'avons vu aucune preuve de ces économies », a répondu {b} mardi. "
+        f"Le Parlement se réunira le {1 + i % 28} février pour le vote."
+    )
+
+
+def write_jsonl(path: Path, n: int, *, start: int = 0) -> list[str]:
+    """``n`` article objects in a JSONL file; returns their ids in order."""
+    ids = []
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(start, start + n):
+            ids.append(f"a{i:06d}")
+            doc = {"id": ids[-1], "title": f"Budget {i}", "text": article_text(i)}
+            handle.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    return ids
+
+
+def fake_summarizer(base_url: str, throttle: Throttle | None = None, **kw: object) -> Summarizer:
+    """A Summarizer for a fake endpoint: tools mode, no real waiting between retries."""
+    options: dict[str, object] = {
+        "backend": "openai",
+        "base_url": base_url,
+        "api_key": "sk-test-not-a-real-key",
+        "mode": "tools",
+        "timeout": 5.0,
+        "retry": RetryPolicy(max_attempts=4, sleep=no_sleep),
+        **kw,
+    }
+    return Summarizer(gate=throttle, **options)  # type: ignore[arg-type]

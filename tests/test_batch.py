@@ -1,0 +1,230 @@
+"""The nightly batch against a fault-injecting fake endpoint on 127.0.0.1.
+
+What a newsroom relies on: every article ends done or failed with a reason, none is lost or
+written twice, usage adds up to what the server billed, a rerun sends nothing, a kill -9 at
+any moment is repaired by running the same command again, and two runs cannot share a store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from summarizer.batch import BatchOptions, Store, Throttle, run_batch
+from tests.batch_support import fake_summarizer, write_jsonl
+from tests.fakes.fake_openai import FakeOpenAI
+
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+
+ROOT = Path(__file__).resolve().parent.parent
+FAULTS = {  # 30 % of requests fail, in every way the batch must survive
+    "429": 0.05,
+    "500": 0.04,
+    "503": 0.04,
+    "reset": 0.03,
+    "invalid_json": 0.03,
+    "truncated_json": 0.03,
+    "schema_invalid": 0.03,
+    "ungrounded": 0.02,
+    "empty_choices": 0.03,
+}
+
+
+def _run(fake: FakeOpenAI, inputs: Path, db: Path, out: Path, **options: Any) -> Any:
+    throttle = Throttle(options.pop("concurrency", 8))
+    summarizer = fake_summarizer(fake.base_url, throttle)
+    with Store(db) as store:
+        return asyncio.run(
+            run_batch(
+                [inputs],
+                store,
+                summarizer,
+                BatchOptions(concurrency=throttle.max_concurrency, out=out, **options),
+                throttle=throttle,
+            )
+        )
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _store_totals(db: Path) -> tuple[int, int, int, int]:
+    with sqlite3.connect(db) as con:
+        row = con.execute(
+            "SELECT count(*), sum(requests), sum(prompt_tokens), sum(completion_tokens) "
+            "FROM articles"
+        ).fetchone()
+    return tuple(int(x or 0) for x in row)  # type: ignore[return-value]
+
+
+def test_faults_lose_nothing_duplicate_nothing_and_usage_adds_up(tmp_path: Path) -> None:
+    ids = write_jsonl(tmp_path / "night.jsonl", 200)
+    db, out = tmp_path / "night.db", tmp_path / "night.jsonl.out"
+    with FakeOpenAI(faults=FAULTS, seed=11, retry_after=0.01) as fake:
+        stats = _run(fake, tmp_path / "night.jsonl", db, out)
+        served = fake.requests, fake.usage_served
+    lines = _lines(out)
+    assert [line["id"] for line in lines] == ids  # every article, once, in input order
+    assert {line["state"] for line in lines} <= {"done", "failed"}
+    for line in lines:
+        if line["state"] == "failed":
+            assert line["error"]["type"] and line["error"]["message"]
+        else:
+            assert line["summary"]["claims"], line["id"]
+    assert stats.done + stats.failed == 200 and stats.done >= 150
+    assert sum(fake_count for fake_count in [stats.failed]) == sum(stats.failures.values())
+    articles, requests, prompt, completion = _store_totals(db)
+    assert articles == 200
+    assert requests == served[0] == stats.usage.requests  # every attempt is counted
+    assert (prompt, completion) == (served[1]["prompt_tokens"], served[1]["completion_tokens"])
+    assert stats.usage.transport_retries > 0 and stats.usage.reasks > 0
+
+
+def test_rerun_of_a_finished_night_sends_nothing_and_writes_the_same_output(
+    tmp_path: Path,
+) -> None:
+    write_jsonl(tmp_path / "in.jsonl", 30)
+    db = tmp_path / "night.db"
+    with FakeOpenAI() as fake:
+        first = _run(fake, tmp_path / "in.jsonl", db, tmp_path / "one.jsonl")
+        before = fake.requests
+        again = _run(fake, tmp_path / "in.jsonl", db, tmp_path / "two.jsonl")
+        assert fake.requests == before > 0
+    assert (first.done, again.done, again.skipped_done) == (30, 0, 30)
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+
+
+def test_a_new_model_resummarizes_and_duplicates_are_sent_once(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", 5)
+    write_jsonl(tmp_path / "copy.jsonl", 5)  # the same five texts under the same ids
+    db = tmp_path / "night.db"
+    with FakeOpenAI() as fake:
+        throttle = Throttle(4)
+        with Store(db) as store:
+            stats = asyncio.run(
+                run_batch(
+                    [tmp_path / "in.jsonl", tmp_path / "copy.jsonl"],
+                    store,
+                    fake_summarizer(fake.base_url, throttle),
+                    BatchOptions(concurrency=4),
+                    throttle=throttle,
+                )
+            )
+        assert stats.done == 5 and stats.skipped_done + stats.duplicates == 5
+        before = fake.requests
+        throttle = Throttle(4)
+        with Store(db) as store:
+            other = asyncio.run(
+                run_batch(
+                    [tmp_path / "in.jsonl"],
+                    store,
+                    fake_summarizer(fake.base_url, throttle, model="another-model"),
+                    BatchOptions(concurrency=4),
+                    throttle=throttle,
+                )
+            )
+        assert other.done == 5 and fake.requests > before
+
+
+def test_failed_articles_are_kept_and_only_they_are_retried(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", 20)
+    db, out = tmp_path / "night.db", tmp_path / "out.jsonl"
+    # Every request of the first 20 fails for good; later ones succeed.
+    with FakeOpenAI(faults=lambda i, _r: "500" if i < 20 else None) as fake:
+        first = _run(fake, tmp_path / "in.jsonl", db, out, concurrency=1)
+        assert first.failed == 5 and first.failures == {"ProviderUnavailableError": 5}
+        again = _run(fake, tmp_path / "in.jsonl", db, out, concurrency=1)
+        assert (again.done, again.skipped_failed, again.skipped_done) == (0, 5, 15)
+        retried = _run(fake, tmp_path / "in.jsonl", db, out, concurrency=1, retry_failed=True)
+    assert (retried.done, retried.skipped_done) == (5, 15)
+    assert {line["state"] for line in _lines(out)} == {"done"}
+
+
+# --- the command line, in a subprocess ----------------------------------------------------------
+
+
+def _cli(args: list[str], base_url: str, **kw: Any) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": base_url,
+        "OPENAI_API_KEY": "sk-test-not-a-real-key",
+        "SUMMARIZER_TIMEOUT": "5",
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "summarizer", "batch", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def _done(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
+            return int(
+                con.execute("SELECT count(*) FROM articles WHERE state='done'").fetchone()[0]
+            )
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_kill_9_at_any_moment_then_rerun_completes_the_night(tmp_path: Path) -> None:
+    ids = write_jsonl(tmp_path / "in.jsonl", 60)
+    db, out = tmp_path / "night.db", tmp_path / "out.jsonl"
+    args = [str(tmp_path / "in.jsonl"), "--store", str(db), "--out", str(out), "-q"]
+    with FakeOpenAI(latency=0.02, slots=8) as fake:
+        for target in (5, 25, 40):  # kill three times, at different points of the night
+            proc = _cli([*args, "--concurrency", "4"], fake.base_url)
+            deadline = time.monotonic() + 60
+            while _done(db) < target and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=30)
+            assert not out.exists()  # no half-written output, ever
+        proc = _cli([*args, "--concurrency", "4"], fake.base_url)
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+    lines = _lines(out)
+    assert [line["id"] for line in lines] == ids
+    assert {line["state"] for line in lines} == {"done"}
+    with sqlite3.connect(db) as con:
+        resent = con.execute("SELECT count(*) FROM articles WHERE attempts > 1").fetchone()[0]
+    assert resent <= 3 * 4  # only what was in flight at each kill is sent again
+
+
+def test_second_run_on_a_busy_store_exits_7_with_a_clear_message(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", 1)
+    db = tmp_path / "night.db"
+    with Store(db):
+        proc = _cli([str(tmp_path / "in.jsonl"), "--store", str(db)], "http://127.0.0.1:9/v1")
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 7
+    assert "another batch run is using" in stderr and "Traceback" not in stderr
+
+
+def test_too_many_failures_exit_6_and_bad_sources_exit_3(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", 4)
+    (tmp_path / "bad.jsonl").write_text("{oops\n" * 4, encoding="utf-8")
+    db = tmp_path / "night.db"
+    with FakeOpenAI() as fake:
+        proc = _cli([str(tmp_path), "--store", str(db), "--max-failed", "0.2"], fake.base_url)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 6, stderr
+        assert "50.0% of the articles failed" in stderr
+        proc = _cli([str(tmp_path / "nope"), "--store", str(db)], fake.base_url)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 3 and "no such file or directory" in stderr
