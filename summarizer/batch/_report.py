@@ -1,0 +1,807 @@
+"""The morning report of a batch night: what ran, what failed and why, what it cost, how long
+articles took, and the digest of the night (see :mod:`summarizer.batch._digest`).
+
+Everything is read from the batch store, opened without its lock and never created, so a report
+can be made while a batch is still running. Scope:
+
+* one run (default: the last): its items (the article ids it saw) and their keys. Keys the run
+  summarized itself (``articles.run_id`` is this run) are ``done``/``failed``; keys it skipped
+  because an earlier run had finished them are ``skipped_done``/``skipped_failed``; keys a later
+  run took over are ``later`` (their outcome in this run was overwritten). Usage, cost and
+  latency count only the keys this run summarized; failures and the digest cover every failed
+  or done key of its input, whichever run produced it (a crashed night resumed by a second run
+  still gets one digest);
+* ``all_runs``: every key in the store.
+
+Usage columns are summed over every attempt of a key, so a key that failed in one run and was
+retried in the next carries both runs' tokens in the second run's numbers. Latency percentiles
+use the nearest-rank method (p95 of 20 values is the 19th smallest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sqlite3
+import sys
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal, NoReturn
+
+import typer
+from pydantic import BaseModel, Field, ValidationError
+
+from summarizer.batch._digest import ArticleRef, ClaimRef, Digest, DigestReport
+from summarizer.batch._runner import write_atomic
+from summarizer.batch._store import Store, StoreError
+from summarizer.exceptions import ConfigurationError, InputError
+from summarizer.models import ArticleSummary, Usage
+from summarizer.pricing import PRICES_ENV, Price, estimate_cost, load_prices
+from summarizer.render import (
+    _BADGE,
+    _COLOUR,
+    _CSS,
+    _LABEL,
+    _STANCE_COLOUR,
+    _badge,
+    _cell,
+    _e,
+)
+
+__all__ = [
+    "Counts",
+    "FailureGroup",
+    "Latency",
+    "ModelUsage",
+    "NightReport",
+    "ReportFormat",
+    "RunInfo",
+    "build_report",
+    "report_command",
+    "report_html",
+    "report_markdown",
+]
+
+EXIT_INPUT, EXIT_CONFIG = 3, 4  # as in summarizer.cli
+_EXAMPLES = 3
+_MESSAGE_CHARS = 300
+
+
+class RunInfo(BaseModel):
+    id: int
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    wall_seconds: float | None = Field(
+        description="finished - started; for an unfinished run, up to its last article"
+    )
+    finished: bool
+    model: str
+    prompt_version: str
+    runner_counts: dict[str, int] | None = Field(description="what the runner recorded at the end")
+
+
+class Counts(BaseModel):
+    items: int = Field(description="article ids seen (several ids may share one text)")
+    articles: int = Field(description="distinct run keys")
+    done: int = 0
+    failed: int = 0
+    pending: int = Field(default=0, description="started and not finished, or never started")
+    skipped_done: int = 0
+    skipped_failed: int = 0
+    later: int = Field(default=0, description="taken over by a later run")
+
+
+class FailureExample(BaseModel):
+    article_id: str
+    message: str
+
+
+class FailureGroup(BaseModel):
+    error_type: str
+    count: int
+    examples: list[FailureExample]
+
+
+class ModelUsage(BaseModel):
+    model: str
+    articles: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    requests: int
+    transport_retries: int
+    reasks: int
+    cost: float | None = Field(description="estimated USD at list price; None if unknown")
+    cost_note: str | None = None
+
+
+class Latency(BaseModel):
+    articles: int
+    p50: float | None
+    p95: float | None
+    max: float | None
+
+
+class NightReport(BaseModel):
+    """Everything the morning report shows; ``model_dump_json()`` is the JSON output."""
+
+    store: str
+    scope: Literal["run", "all"]
+    generated_at: dt.datetime
+    runs: list[RunInfo]
+    wall_seconds: float | None
+    counts: Counts
+    failures: list[FailureGroup]
+    usage: list[ModelUsage]
+    total: ModelUsage = Field(description="all models; cost None when any price is unknown")
+    latency: Latency
+    digest: DigestReport
+    notes: list[str]
+
+
+# --- building -----------------------------------------------------------------------------------
+
+
+def build_report(
+    store_path: str | Path,
+    *,
+    run_id: int | None = None,
+    all_runs: bool = False,
+    limit: int = 50,
+    prices: Mapping[str, Price] | None = None,
+) -> NightReport:
+    """Read the store (read-only, no lock) and build the report of one run or of all runs.
+
+    Raises :class:`StoreError` for a missing, foreign or damaged store, :class:`InputError` for
+    a run that is not in it, :class:`ConfigurationError` for a bad price table.
+    """
+    path = Path(store_path)
+    if not path.exists():
+        raise StoreError(f"{path} does not exist; give the --store file of a batch run")
+    if path.is_file() and path.stat().st_size == 0:
+        raise StoreError(f"{path} is empty, not a batch store")
+    table = load_prices() if prices is None else prices
+    try:
+        with Store(path, lock=False) as store:
+            return _build(store, path, run_id, all_runs, limit, table)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} cannot be read as a batch store ({exc})") from exc
+
+
+def _build(
+    store: Store,
+    path: Path,
+    run_id: int | None,
+    all_runs: bool,
+    limit: int,
+    prices: Mapping[str, Price],
+) -> NightReport:
+    db = store.db
+    notes: list[str] = []
+    if all_runs:
+        run = None
+        runs = [_run_info(db, r) for (r,) in db.execute("SELECT id FROM runs ORDER BY id")]
+        walls = [r.wall_seconds for r in runs if r.wall_seconds is not None]
+        wall = sum(walls) if walls else None
+        scope, processed, args = "1", "1", {}
+    else:
+        run = run_id if run_id is not None else store.last_run()
+        if run is None:
+            raise InputError(f"{path} has no runs yet; nothing to report")
+        if db.execute("SELECT 1 FROM runs WHERE id = ?", (run,)).fetchone() is None:
+            last = store.last_run()
+            raise InputError(f"run {run} is not in {path} (runs go from 1 to {last})")
+        runs = [_run_info(db, run)]
+        wall = runs[0].wall_seconds
+        if not runs[0].finished:
+            notes.append(f"run {run} has not finished (still running, or interrupted)")
+        scope = "a.key IN (SELECT key FROM items WHERE run_id = :run)"
+        processed, args = "a.run_id = :run", {"run": run}
+    usage = _usage(db, processed, args, prices)
+    unknown = [u.model for u in usage if u.cost is None]
+    total = ModelUsage(
+        model="all",
+        articles=sum(u.articles for u in usage),
+        cost=None if unknown else sum(u.cost or 0.0 for u in usage),
+        cost_note=f"unknown price for model {', '.join(unknown)}" if unknown else None,
+        **{
+            k: sum(getattr(u, k) for u in usage)
+            for k in (
+                "prompt_tokens",
+                "completion_tokens",
+                "total_tokens",
+                "requests",
+                "transport_retries",
+                "reasks",
+            )
+        },
+    )
+    if (
+        run is not None
+        and db.execute(
+            "SELECT 1 FROM articles a WHERE a.run_id = :run AND a.attempts > 1 LIMIT 1", args
+        ).fetchone()
+    ):
+        notes.append(
+            "some articles were tried by earlier runs too: their usage includes those attempts"
+        )
+    digest, unreadable = _digest(db, scope, args, run is not None, limit)
+    if unreadable:
+        notes.append(f"{unreadable} done results could not be read (written by another version?)")
+    return NightReport(
+        store=str(path),
+        scope="all" if run is None else "run",
+        generated_at=dt.datetime.now(dt.UTC),
+        runs=runs,
+        wall_seconds=wall,
+        counts=_counts(db, run),
+        failures=_failures(db, scope, args),
+        usage=usage,
+        total=total,
+        latency=_latency(db, processed, args),
+        digest=digest,
+        notes=notes,
+    )
+
+
+def _when(ts: float | None) -> dt.datetime | None:
+    return None if ts is None else dt.datetime.fromtimestamp(ts, dt.UTC)
+
+
+def _run_info(db: sqlite3.Connection, run: int) -> RunInfo:
+    started, finished, model, prompt_version, counts = db.execute(
+        "SELECT started_at, finished_at, model, prompt_version, counts FROM runs WHERE id = ?",
+        (run,),
+    ).fetchone()
+    end = finished
+    if end is None:
+        (end,) = db.execute(
+            "SELECT max(finished_at) FROM articles WHERE run_id = ?", (run,)
+        ).fetchone()
+    runner: dict[str, int] | None = None
+    if counts:
+        try:
+            runner = {str(k): int(v) for k, v in json.loads(counts).items()}
+        except (ValueError, TypeError, AttributeError):
+            runner = None
+    return RunInfo(
+        id=run,
+        started_at=_when(started) or dt.datetime.fromtimestamp(0, dt.UTC),
+        finished_at=_when(finished),
+        wall_seconds=None if end is None else max(0.0, end - started),
+        finished=finished is not None,
+        model=model,
+        prompt_version=prompt_version,
+        runner_counts=runner,
+    )
+
+
+def _counts(db: sqlite3.Connection, run: int | None) -> Counts:
+    if run is None:
+        found = dict(db.execute("SELECT state, count(*) FROM articles GROUP BY state").fetchall())
+        n = sum(found.values())
+        return Counts(
+            items=n,
+            articles=n,
+            done=found.get("done", 0),
+            failed=found.get("failed", 0),
+            pending=found.get("pending", 0),
+        )
+    items, keys = db.execute(
+        "SELECT count(*), count(DISTINCT key) FROM items WHERE run_id = ?", (run,)
+    ).fetchone()
+    found = dict(
+        db.execute(
+            "SELECT CASE WHEN a.key IS NULL THEN 'pending' "
+            "WHEN a.run_id = :run THEN a.state "
+            "WHEN a.run_id > :run THEN 'later' "
+            "WHEN a.state = 'done' THEN 'skipped_done' "
+            "WHEN a.state = 'failed' THEN 'skipped_failed' ELSE 'pending' END, count(*) "
+            "FROM (SELECT DISTINCT key FROM items WHERE run_id = :run) i "
+            "LEFT JOIN articles a ON a.key = i.key GROUP BY 1",
+            {"run": run},
+        ).fetchall()
+    )
+    return Counts(items=items, articles=keys, **{k: int(v) for k, v in found.items()})
+
+
+def _failures(db: sqlite3.Connection, scope: str, args: dict[str, int]) -> list[FailureGroup]:
+    groups: list[FailureGroup] = []
+    for error_type, count in db.execute(
+        f"SELECT coalesce(a.error_type, '?'), count(*) FROM articles a "
+        f"WHERE a.state = 'failed' AND {scope} GROUP BY 1 ORDER BY 2 DESC, 1",
+        args,
+    ).fetchall():
+        examples = db.execute(
+            f"SELECT a.article_id, coalesce(a.error_message, '') FROM articles a "
+            f"WHERE a.state = 'failed' AND {scope} AND coalesce(a.error_type, '?') = :etype "
+            f"ORDER BY a.finished_at LIMIT {_EXAMPLES}",
+            {**args, "etype": error_type},
+        ).fetchall()
+        groups.append(
+            FailureGroup(
+                error_type=error_type,
+                count=count,
+                examples=[
+                    FailureExample(article_id=i, message=m[:_MESSAGE_CHARS]) for i, m in examples
+                ],
+            )
+        )
+    return groups
+
+
+def _usage(
+    db: sqlite3.Connection, processed: str, args: dict[str, int], prices: Mapping[str, Price]
+) -> list[ModelUsage]:
+    out: list[ModelUsage] = []
+    for model, n, pt, ct, rq, tr, ra in db.execute(
+        "SELECT a.model, count(*), sum(prompt_tokens), sum(completion_tokens), sum(requests), "
+        f"sum(transport_retries), sum(reasks) FROM articles a WHERE {processed} "
+        "AND a.state IN ('done', 'failed') GROUP BY a.model ORDER BY a.model",
+        args,
+    ).fetchall():
+        usage = Usage(prompt_tokens=pt, completion_tokens=ct, requests=rq)
+        cost = estimate_cost(usage, model, prices)
+        out.append(
+            ModelUsage(
+                model=model,
+                articles=n,
+                prompt_tokens=pt,
+                completion_tokens=ct,
+                total_tokens=usage.total_tokens,
+                requests=rq,
+                transport_retries=tr,
+                reasks=ra,
+                cost=cost,
+                cost_note=None
+                if cost is not None
+                else f"unknown price for model {model} (add it to {PRICES_ENV})",
+            )
+        )
+    return out
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile of sorted ``values``: the smallest value with at least p % of
+    the values at or below it."""
+    if not values:
+        return None
+    return values[max(0, math.ceil(p / 100 * len(values)) - 1)]
+
+
+def _latency(db: sqlite3.Connection, processed: str, args: dict[str, int]) -> Latency:
+    seconds = [
+        s
+        for (s,) in db.execute(
+            f"SELECT a.seconds FROM articles a WHERE {processed} "
+            "AND a.state IN ('done', 'failed') AND a.seconds IS NOT NULL ORDER BY a.seconds",
+            args,
+        )
+    ]
+    return Latency(
+        articles=len(seconds),
+        p50=percentile(seconds, 50),
+        p95=percentile(seconds, 95),
+        max=seconds[-1] if seconds else None,
+    )
+
+
+def _digest(
+    db: sqlite3.Connection, scope: str, args: dict[str, int], one_run: bool, limit: int
+) -> tuple[DigestReport, int]:
+    """Feed the done results to a :class:`Digest`, one row at a time, newest result per text."""
+    digest = Digest(limit=limit)
+    unreadable = 0
+    seen: set[str] = set()
+    for article_id, title, url, text_hash, result in _done_rows(db, scope, args, one_run):
+        if text_hash in seen:
+            continue
+        seen.add(text_hash)
+        try:
+            summary = ArticleSummary.model_validate_json(result or "")
+        except ValidationError:
+            unreadable += 1
+            continue
+        ref = ArticleRef(
+            article_id=article_id,
+            title=title or summary.article.title,
+            url=url or summary.article.url,
+        )
+        digest.add(ref, summary, text_hash)
+    return digest.report(), unreadable
+
+
+def _done_rows(
+    db: sqlite3.Connection, scope: str, args: dict[str, int], one_run: bool
+) -> Iterator[tuple[str, str | None, str | None, str, str | None]]:
+    columns = "a.article_id, a.title, a.url, a.text_sha256, a.result"
+    if one_run:  # in input order
+        query = (
+            f"SELECT {columns} FROM (SELECT key, min(seq) AS seq FROM items "
+            "WHERE run_id = :run GROUP BY key) i JOIN articles a ON a.key = i.key "
+            "WHERE a.state = 'done' ORDER BY i.seq"
+        )
+    else:  # newest first, so the newest result of a text wins
+        query = (
+            f"SELECT {columns} FROM articles a WHERE a.state = 'done' AND {scope} "
+            "ORDER BY a.finished_at DESC"
+        )
+    yield from db.execute(query, args)
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _usd(cost: float) -> str:
+    # One article on a small model costs a fraction of a cent: keep its digits visible.
+    return f"${cost:.6f}" if 0 < cost < 0.01 else f"${cost:,.2f}"
+
+
+def _cost(u: ModelUsage) -> str:
+    return _usd(u.cost) if u.cost is not None else (u.cost_note or "unknown price")
+
+
+def _shown(shown: int, total: int) -> str:
+    return f" ({total:,}, first {shown:,} shown)" if shown < total else f" ({total:,})"
+
+
+def _title(r: NightReport) -> str:
+    if r.scope == "all":
+        return f"Batch report — all runs ({len(r.runs)})"
+    return f"Batch report — run {r.runs[0].id}"
+
+
+def _meta(r: NightReport) -> list[str]:
+    """The heading facts, as plain (unescaped) strings."""
+    out = [f"store {r.store}"]
+    if r.scope == "run":
+        run = r.runs[0]
+        out += [f"model {run.model}", f"prompts {run.prompt_version}"]
+        out.append(f"started {run.started_at:%Y-%m-%d %H:%M:%S} UTC")
+        if run.finished_at is not None:
+            out.append(f"finished {run.finished_at:%Y-%m-%d %H:%M:%S} UTC")
+        else:
+            out.append("not finished")
+    out.append(f"wall time {_duration(r.wall_seconds)}")
+    return out
+
+
+_COUNT_LABELS = (
+    ("done", "done"),
+    ("failed", "failed"),
+    ("pending", "pending"),
+    ("skipped_done", "skipped: done before"),
+    ("skipped_failed", "skipped: failed before"),
+    ("later", "taken over by a later run"),
+)
+_USAGE_HEAD = (
+    "model",
+    "articles",
+    "prompt tokens",
+    "completion tokens",
+    "total tokens",
+    "requests",
+    "transport retries",
+    "re-asks",
+    "est. cost (USD)",
+)
+_RULE = {
+    "similar_text": "same speaker, similar quote",
+    "shared_keywords": "same speaker, same topic",
+    "names_speaker": "names the speaker, same topic",
+}
+
+
+def _usage_cells(u: ModelUsage) -> list[str]:
+    numbers = (u.articles, u.prompt_tokens, u.completion_tokens, u.total_tokens, u.requests)
+    return [
+        u.model,
+        *(f"{n:,}" for n in numbers),
+        f"{u.transport_retries:,}",
+        f"{u.reasks:,}",
+        _cost(u),
+    ]
+
+
+def _latency_line(lat: Latency) -> str:
+    if not lat.articles:
+        return "no article was summarized"
+    return (
+        f"p50 {_duration(lat.p50)} · p95 {_duration(lat.p95)} · max {_duration(lat.max)} "
+        f"({lat.articles:,} articles)"
+    )
+
+
+def _md(text: str | None) -> str:
+    """A Markdown table cell or list item: no table break, no raw HTML, no link syntax."""
+    return _cell(text).replace("<", "\\<").replace("[", "\\[").replace("]", "\\]")
+
+
+def _md_article(a: ArticleRef) -> str:
+    return _md(a.title or a.article_id) + (f" — {_md(a.url)}" if a.url else "")
+
+
+def _md_claim(c: ClaimRef) -> str:
+    guess = " *(model's guess)*" if c.evidence_basis == "model" else ""
+    return (
+        f"**{_md(c.speaker)}**: “{_md(c.quote)}” — {_BADGE[c.evidence.value]}{guess} "
+        f"({_md_article(c.article)})"
+    )
+
+
+def report_markdown(report: NightReport) -> str:
+    """The report as Markdown; untrusted text cannot break a table or inject HTML or links."""
+    r, d = report, report.digest
+    lines = [f"# {_title(r)}", "", _md(" · ".join(_meta(r))), ""]
+    if r.scope == "all":
+        lines += ["| run | model | prompts | started (UTC) | wall time |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {x.id} | {_md(x.model)} | {_md(x.prompt_version)} | "
+            f"{x.started_at:%Y-%m-%d %H:%M} | {_duration(x.wall_seconds)} |"
+            for x in r.runs
+        ]
+        lines.append("")
+    lines += [f"> note: {_md(n)}" for n in r.notes]
+    c = r.counts
+    lines += ["## Articles", "", f"{c.items:,} items, {c.articles:,} distinct texts", ""]
+    lines += ["| state | articles |", "|---|---|"]
+    lines += [f"| {label} | {getattr(c, k):,} |" for k, label in _COUNT_LABELS if getattr(c, k)]
+    lines += ["", "## Failures", ""]
+    if not r.failures:
+        lines.append("none")
+    for f in r.failures:
+        lines.append(f"- **{_md(f.error_type)}** × {f.count:,}")
+        lines += [f"  - {_md(e.article_id)}: {_md(e.message)}" for e in f.examples]
+    lines += ["", "## Usage and cost", "", "| " + " | ".join(_USAGE_HEAD) + " |"]
+    lines.append("|---" * len(_USAGE_HEAD) + "|")
+    for u in [*r.usage, r.total]:
+        lines.append("| " + " | ".join(_md(x) for x in _usage_cells(u)) + " |")
+    lines += ["", "## Latency per article", "", _latency_line(r.latency), ""]
+    lines += [f"## Digest of the night ({d.articles:,} articles, {d.claims:,} claims)", ""]
+    lines += [f"### Most-repeated claims{_shown(len(d.repeated), d.repeated_total)}", ""]
+    for n, rc in enumerate(d.repeated, 1):
+        lines.append(f"{n}. **{_md(rc.speaker)}**: “{_md(rc.quote)}” — in {rc.articles:,} articles")
+        for e in rc.examples:  # the quote again only where this article words it differently
+            where = _md_article(e.article)
+            lines.append(
+                f"   - {where}" if e.quote == rc.quote else f"   - “{_md(e.quote)}” ({where})"
+            )
+    shown = _shown(len(d.no_evidence), d.no_evidence_total)
+    lines += ["", f"### Claims with no evidence provided{shown}", ""]
+    lines += [f"- {_md_claim(x)}" for x in d.no_evidence]
+    shown = _shown(len(d.disputes), d.disputes_total)
+    lines += ["", f"### Claims disputed by other articles{shown}", ""]
+    for dispute in d.disputes:
+        by = dispute.by
+        lines.append(
+            f"- **{_md(by.speaker)}** {by.stance.value}: “{_md(by.quote)}” "
+            f"({_md_article(by.article)}) — disputes {dispute.total:,} claims elsewhere:"
+        )
+        if (a := dispute.answers) is not None:
+            lines.append(f"  - in reply to **{_md(a.speaker)}**: “{_md(a.quote)}”")
+        lines += [f"  - {_md_claim(x.claim)} *[{_RULE[x.rule]}]*" for x in dispute.claims]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+_REPORT_CSS = (
+    _CSS
+    + """
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.total td{font-weight:600;border-top:2px solid #bbb}
+ol li,ul li{margin:.25rem 0}ul.examples{font-size:.9rem;color:#333}
+.note{background:#fff1dc;border-left:3px solid #f3c98a;padding:.3rem .6rem}
+"""
+)
+
+
+def _html_article(a: ArticleRef) -> str:
+    title = _e(a.title or a.article_id)
+    if a.url and a.url.casefold().startswith(("http://", "https://")):
+        return f'<a href="{_e(a.url)}" rel="noreferrer noopener">{title}</a>'
+    return title + (f' <span class="basis">{_e(a.url)}</span>' if a.url else "")
+
+
+def _html_claim(c: ClaimRef) -> str:
+    colour = _COLOUR[c.evidence.value]
+    guess = ' <span class="basis">(unverified)</span>' if c.evidence_basis == "model" else ""
+    return (
+        f"<b>{_e(c.speaker)}</b>: <q>{_e(c.quote)}</q> "
+        f"{_badge(_LABEL[c.evidence.value], colour)}{guess} — {_html_article(c.article)}"
+    )
+
+
+def _html_table(head: tuple[str, ...], rows: list[list[str]], numeric: set[int]) -> list[str]:
+    """A table of already-escaped cells."""
+
+    def cls(i: int) -> str:
+        return ' class="num"' if i in numeric else ""
+
+    out = [
+        "<table>",
+        "<tr>" + "".join(f"<th{cls(i)}>{h}</th>" for i, h in enumerate(head)) + "</tr>",
+    ]
+    out += [
+        "<tr>" + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
+        for row in rows
+    ]
+    out.append("</table>")
+    return out
+
+
+def report_html(report: NightReport) -> str:
+    """One self-contained page (inline CSS, no script, no external asset, a CSP that forbids
+    both); every text from the store is escaped."""
+    r, d = report, report.digest
+    body = [f"<h1>{_e(_title(r))}</h1>", f'<p class="meta">{_e(" · ".join(_meta(r)))}</p>']
+    if r.scope == "all":
+        body += _html_table(
+            ("run", "model", "prompts", "started (UTC)", "wall time"),
+            [
+                [
+                    str(x.id),
+                    _e(x.model),
+                    _e(x.prompt_version),
+                    f"{x.started_at:%Y-%m-%d %H:%M}",
+                    _e(_duration(x.wall_seconds)),
+                ]
+                for x in r.runs
+            ],
+            {0},
+        )
+    body += [f'<p class="note">{_e(n)}</p>' for n in r.notes]
+    c = r.counts
+    body += ["<h2>Articles</h2>", f"<p>{c.items:,} items, {c.articles:,} distinct texts</p>"]
+    body += _html_table(
+        ("state", "articles"),
+        [[_e(label), f"{getattr(c, k):,}"] for k, label in _COUNT_LABELS if getattr(c, k)],
+        {1},
+    )
+    body.append("<h2>Failures</h2>")
+    if not r.failures:
+        body.append("<p>none</p>")
+    else:
+        body.append("<ul>")
+        for f in r.failures:
+            examples = "".join(f"<li>{_e(e.article_id)}: {_e(e.message)}</li>" for e in f.examples)
+            body.append(
+                f"<li>{_badge(f.error_type, 'bad')} × {f.count:,}"
+                f'<ul class="examples">{examples}</ul></li>'
+            )
+        body.append("</ul>")
+    body.append("<h2>Usage and cost</h2>")
+    rows = [[_e(x) for x in _usage_cells(u)] for u in [*r.usage, r.total]]
+    table = _html_table(_USAGE_HEAD, rows, set(range(1, 8)))
+    table[-2] = table[-2].replace("<tr>", '<tr class="total">', 1)
+    body += table
+    body += ["<h2>Latency per article</h2>", f"<p>{_e(_latency_line(r.latency))}</p>"]
+    body.append(f"<h2>Digest of the night ({d.articles:,} articles, {d.claims:,} claims)</h2>")
+    body += [f"<h3>Most-repeated claims{_shown(len(d.repeated), d.repeated_total)}</h3>", "<ol>"]
+    for rc in d.repeated:
+        examples = "".join(
+            ("<li>" if e.quote == rc.quote else f"<li><q>{_e(e.quote)}</q> — ")
+            + f"{_html_article(e.article)}</li>"
+            for e in rc.examples
+        )
+        body.append(
+            f"<li><b>{_e(rc.speaker)}</b>: <q>{_e(rc.quote)}</q> — in {rc.articles:,} articles"
+            f'<ul class="examples">{examples}</ul></li>'
+        )
+    shown = _shown(len(d.no_evidence), d.no_evidence_total)
+    body += ["</ol>", f"<h3>Claims with no evidence provided{shown}</h3>"]
+    body += ["<ul>", *(f"<li>{_html_claim(x)}</li>" for x in d.no_evidence), "</ul>"]
+    shown = _shown(len(d.disputes), d.disputes_total)
+    body += [f"<h3>Claims disputed by other articles{shown}</h3>", "<ul>"]
+    for dispute in d.disputes:
+        by = dispute.by
+        stance = _badge(by.stance.value, _STANCE_COLOUR[by.stance.value])
+        hits = "".join(
+            f'<li>{_html_claim(x.claim)} <span class="basis">[{_e(_RULE[x.rule])}]</span></li>'
+            for x in dispute.claims
+        )
+        if (a := dispute.answers) is not None:
+            hits = f"<li>in reply to <b>{_e(a.speaker)}</b>: <q>{_e(a.quote)}</q></li>" + hits
+        body.append(
+            f"<li><b>{_e(by.speaker)}</b> {stance} <q>{_e(by.quote)}</q> — "
+            f"{_html_article(by.article)}; disputes {dispute.total:,} claims elsewhere:"
+            f'<ul class="examples">{hits}</ul></li>'
+        )
+    body.append("</ul>")
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+            "style-src 'unsafe-inline'\">",
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(_title(r))}</title>",
+            f"<style>{_REPORT_CSS}</style>",
+            "</head>",
+            "<body>",
+            *body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+def render_report(report: NightReport, fmt: ReportFormat) -> str:
+    if fmt is ReportFormat.json:
+        return report.model_dump_json(indent=2) + "\n"
+    return report_html(report) if fmt is ReportFormat.html else report_markdown(report)
+
+
+def report_command(
+    store: Annotated[
+        Path, typer.Argument(help="The batch store (SQLite file) written by `summarizer batch`.")
+    ],
+    run: Annotated[
+        int | None, typer.Option("--run", min=1, help="Report this run (default: the last one).")
+    ] = None,
+    all_runs: Annotated[
+        bool, typer.Option("--all-runs", help="Report every article in the store, all runs.")
+    ] = False,
+    format: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="md, html (one self-contained page) or json."),
+    ] = ReportFormat.md,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")
+    ] = None,
+) -> None:
+    """The morning report of a batch night: counts, failures by type, tokens and estimated
+    cost per model, p50/p95 seconds per article, and the digest of the night (the most-repeated
+    claims, claims with no evidence provided, claims that other articles dispute).
+
+    The store is only read (no lock), so a report can be made while a batch is running.
+    Exit codes: 0 ok, 2 usage, 3 missing, foreign or damaged store (or unknown run),
+    4 bad price table (SUMMARIZER_PRICES).
+    """
+    if run is not None and all_runs:
+        raise typer.BadParameter("give --run or --all-runs, not both")
+    try:
+        report = build_report(store, run_id=run, all_runs=all_runs)
+    except (StoreError, InputError) as exc:
+        _error(exc, EXIT_INPUT)
+    except ConfigurationError as exc:
+        _error(exc, EXIT_CONFIG)
+    rendered = render_report(report, format)
+    if out is None:
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
+        return
+    try:
+        write_atomic(out, rendered)
+    except OSError as exc:
+        typer.echo(f"error (OutputFile): cannot write {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def _error(exc: StoreError | InputError | ConfigurationError, code: int) -> NoReturn:
+    typer.echo(f"error ({type(exc).__name__}): {exc.message}", err=True)
+    raise typer.Exit(code) from None
