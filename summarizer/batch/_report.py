@@ -159,7 +159,9 @@ def build_report(
     """
     path = Path(store_path)
     if not path.exists():
-        raise StoreError(f"{path} does not exist; give the --store file of a batch run")
+        raise StoreError(
+            f"{path} does not exist; give the file that `summarizer batch --store` wrote"
+        )
     if path.is_file() and path.stat().st_size == 0:
         raise StoreError(f"{path} is empty, not a batch store")
     table = load_prices() if prices is None else prices
@@ -779,8 +781,8 @@ def report_command(
     claims, claims with no evidence provided, claims that other articles dispute).
 
     The store is only read (no lock), so a report can be made while a batch is running.
-    Exit codes: 0 ok, 2 usage, 3 missing, foreign or damaged store (or unknown run),
-    4 bad price table (SUMMARIZER_PRICES).
+
+    Exit codes: 0 ok, 2 usage, 3 missing/foreign/damaged store or unknown run, 4 bad prices.
     """
     if run is not None and all_runs:
         raise typer.BadParameter("give --run or --all-runs, not both")
