@@ -14,6 +14,7 @@
 
 from summarizer.batch._inputs import Item, iter_items, normalise
 from summarizer.batch._limits import Throttle
+from summarizer.batch._report import NightReport, build_report, report_html, report_markdown
 from summarizer.batch._runner import (
     BatchAborted,
     BatchOptions,
@@ -31,13 +32,17 @@ __all__ = [
     "BatchOptions",
     "BatchStats",
     "Item",
+    "NightReport",
     "Store",
     "StoreBusyError",
     "StoreError",
     "Throttle",
+    "build_report",
     "export_jsonl",
     "iter_items",
     "normalise",
+    "report_html",
+    "report_markdown",
     "run_batch",
     "run_key",
     "safe_name",

@@ -166,7 +166,7 @@ def build_report(
         raise StoreError(f"{path} is empty, not a batch store")
     table = load_prices() if prices is None else prices
     try:
-        with Store(path, lock=False) as store:
+        with Store(path, readonly=True) as store:
             return _build(store, path, run_id, all_runs, limit, table)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} cannot be read as a batch store ({exc})") from exc

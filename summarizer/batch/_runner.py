@@ -168,7 +168,9 @@ async def run_batch(
     if options.out is not None:
         export_jsonl(store, stats.run_id, options.out)
     stats.finished = True
-    store.finish_run(stats.run_id, {**counts, **_counters(stats)})
+    store.finish_run(
+        stats.run_id, {**counts, **_counters(stats), "usage": stats.usage.model_dump()}
+    )
     run.report()
     if stats.aborted is not None:
         raise BatchAborted(stats.aborted)
@@ -196,6 +198,7 @@ class _Run:
     meta: dict[str, str]
     on_progress: Callable[[BatchStats], None] | None
     down_in_a_row: int = 0
+    keys: set[str] = field(default_factory=set)  # in flight in this run
 
     def report(self) -> None:
         self.stats.concurrency = self.throttle.limit
@@ -260,10 +263,21 @@ class _Run:
     async def _one(self, key: str, item: Item, text: str) -> None:
         stats, store = self.stats, self.store
         found = store.get(key)
-        if found is not None and _taken(found, stats.run_id, self.options.retry_failed):
+        if key in self.keys or (
+            found is not None and _taken(found, stats.run_id, self.options.retry_failed)
+        ):
             stats.duplicates += 1  # the same text again in this night
             return
-        store.start(key, self._row_meta(key, item, text), stats.run_id)
+        self.keys.add(key)
+        try:
+            await self._summarize(key, item, text)
+        finally:
+            self.keys.discard(key)
+        self.report()
+
+    async def _summarize(self, key: str, item: Item, text: str) -> None:
+        stats, store = self.stats, self.store
+        await store.astart(key, self._row_meta(key, item, text), stats.run_id)
         started = time.monotonic()
         async with self.throttle.article():
             try:
@@ -274,28 +288,25 @@ class _Run:
                 summary = await self.summarizer.asummarize(
                     text, title=a.title, url=a.url, published=a.published, language=a.language
                 )
-            except SummarizerError as exc:
-                self._failed(key, exc, started)
-            except Exception as exc:  # a bug in one article must not stop the night
-                self._failed(key, exc, started)
-            else:
-                self.down_in_a_row = 0
-                result = summary.model_dump_json()
-                usage = summary.provenance.usage
-                store.finish(key, usage=usage, result=result)
-                if self.options.out_dir is not None:
-                    write_atomic(self.options.out_dir / safe_name(item.article_id), result + "\n")
-                stats.done += 1
-                _add(stats.usage, usage)
-        self.report()
+            except Exception as exc:  # a bug in one article must not stop the night either
+                await self._failed(key, exc, started)
+                return
+        self.down_in_a_row = 0
+        result = summary.model_dump_json()
+        usage = summary.provenance.usage
+        await store.afinish(key, usage=usage, result=result)
+        if self.options.out_dir is not None:
+            write_atomic(self.options.out_dir / safe_name(item.article_id), result + "\n")
+        stats.done += 1
+        _add(stats.usage, usage)
 
-    def _failed(self, key: str, exc: Exception, started: float) -> None:
+    async def _failed(self, key: str, exc: Exception, started: float) -> None:
         stats = self.stats
         usage = getattr(exc, "usage", None) or Usage()
         usage = usage.model_copy(update={"seconds": round(time.monotonic() - started, 3)})
         kind = type(exc).__name__
         message = exc.message if isinstance(exc, SummarizerError) else f"{kind}: {exc}"
-        self.store.finish(key, usage=usage, error=(kind, message[:2000]))
+        await self.store.afinish(key, usage=usage, error=(kind, message[:2000]))
         stats.failed += 1
         stats.failures[kind] = stats.failures.get(kind, 0) + 1
         _add(stats.usage, usage)
