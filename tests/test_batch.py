@@ -228,3 +228,51 @@ def test_too_many_failures_exit_6_and_bad_sources_exit_3(tmp_path: Path) -> None
         proc = _cli([str(tmp_path / "nope"), "--store", str(db)], fake.base_url)
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 3 and "no such file or directory" in stderr
+
+
+def test_429s_shrink_the_articles_in_flight_then_they_grow_back(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", 40)
+    burst = set(range(30, 38))  # a burst of rate limits early in the night, then calm
+    throttle = Throttle(8)
+    with FakeOpenAI(faults=lambda i, _r: "429" if i in burst else None, retry_after=0.05) as fake:
+        summarizer = fake_summarizer(fake.base_url, throttle)
+        with Store(tmp_path / "night.db") as store:
+            stats = asyncio.run(
+                run_batch(
+                    [tmp_path / "in.jsonl"],
+                    store,
+                    summarizer,
+                    BatchOptions(concurrency=8),
+                    throttle=throttle,
+                )
+            )
+    assert stats.done == 40 and stats.rate_limited == 8
+    assert throttle.lowest_limit < 8  # backed off …
+    assert throttle.limit == 8  # … and grew back to --concurrency
+
+
+def test_since_out_dir_and_plain_progress_lines(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    docs = [
+        {"id": "old", "text": "Le ministre Paul Martin a déclaré que tout va bien.",
+         "published": "2024-01-01"},
+        {"id": "../../escape", "text": "Marie Curie a affirmé que le vote aura lieu.",
+         "published": "2024-06-01"},
+    ]  # fmt: skip
+    feed.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    out_dir = tmp_path / "per-article"
+    with FakeOpenAI() as fake:
+        proc = _cli(
+            [str(feed), "--store", str(tmp_path / "s.db"), "--since", "2024-03-01",
+             "--out-dir", str(out_dir), "--out", str(tmp_path / "out.jsonl")],
+            fake.base_url,
+        )  # fmt: skip
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert [line["id"] for line in _lines(tmp_path / "out.jsonl")] == ["../../escape"]
+    files = list(out_dir.iterdir())
+    assert len(files) == 1 and files[0].parent == out_dir and files[0].name.startswith("escape.")
+    assert json.loads(files[0].read_text(encoding="utf-8"))["claims"]
+    # Not a terminal: plain, timestamped progress lines and a closing summary, no bar.
+    assert "done 1 · failed 0" in stderr and "\x1b[" not in stderr
+    assert "1 summarized, 0 failed" in stderr and "1 before --since" in stderr
