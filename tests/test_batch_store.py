@@ -110,6 +110,8 @@ def test_inputs_stream_directories_and_jsonl_with_bad_lines(tmp_path: Path) -> N
     (tmp_path / "a.txt").write_text("Titre un\n\nCorps.", encoding="utf-8")
     (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
     (tmp_path / "skip.csv").write_text("x,y", encoding="utf-8")
+    (tmp_path / "b" / "ATTRIBUTION.md").write_text("Credits", encoding="utf-8")
+    (tmp_path / "License.txt").write_text("CC BY", encoding="utf-8")
     (tmp_path / "feed.jsonl").write_text(
         json.dumps({"id": "x1", "text": "Un texte.", "published": "2024-10-30"})
         + "\n\n{not json\n"

@@ -74,6 +74,13 @@ def batch_command(
             "*.html *.htm; .jsonl files are always read)."
         ),
     ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="File patterns to skip in directories (repeatable; default README* LICENSE* "
+            "LICENCE* ATTRIBUTION* CHANGELOG* NOTICE* COPYING* AUTHORS*, case-insensitive)."
+        ),
+    ] = None,
     max_failed: Annotated[
         float,
         typer.Option(min=0, max=1, help="Exit 6 when more than this share of articles failed."),
@@ -133,6 +140,7 @@ def batch_command(
         out=out,
         out_dir=out_dir,
         **({"patterns": tuple(glob)} if glob else {}),
+        **({"excludes": tuple(exclude)} if exclude else {}),
     )
     try:
         stats = _run(sources, store, settings, options, quiet=quiet)

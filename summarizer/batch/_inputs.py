@@ -21,9 +21,20 @@ from pathlib import Path
 from summarizer._fetch import ArticleInput, _json, read_input
 from summarizer.exceptions import InputError
 
-__all__ = ["DEFAULT_PATTERNS", "Item", "iter_items", "normalise"]
+__all__ = ["DEFAULT_EXCLUDES", "DEFAULT_PATTERNS", "Item", "iter_items", "normalise"]
 
 DEFAULT_PATTERNS = ("*.txt", "*.md", "*.json", "*.html", "*.htm")
+# A corpus folder carries its licence and credits beside the articles; they are not news.
+DEFAULT_EXCLUDES = (
+    "README*",
+    "LICENSE*",
+    "LICENCE*",
+    "ATTRIBUTION*",
+    "CHANGELOG*",
+    "NOTICE*",
+    "COPYING*",
+    "AUTHORS*",
+)
 _MAX_LINE = 20 * 1024 * 1024
 
 
@@ -56,20 +67,28 @@ def normalise(text: str) -> str:
 
 
 def iter_items(
-    sources: Iterable[str | os.PathLike[str]], patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    sources: Iterable[str | os.PathLike[str]],
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS,
+    excludes: tuple[str, ...] = DEFAULT_EXCLUDES,
 ) -> Iterator[Item]:
-    """Every article under ``sources`` (directories, ``.jsonl`` files, article files)."""
+    """Every article under ``sources`` (directories, ``.jsonl`` files, article files).
+
+    In directories, files matching ``patterns`` and none of ``excludes`` (case-insensitive)
+    are read; a file named on the command line is always read.
+    """
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            yield from _walk(path, path, patterns)
+            yield from _walk(path, path, patterns, tuple(e.casefold() for e in excludes))
         elif path.suffix.casefold() == ".jsonl":
             yield from _jsonl(path)
         else:
             yield _file(path, path.name if not path.exists() else str(path))
 
 
-def _walk(root: Path, directory: Path, patterns: tuple[str, ...]) -> Iterator[Item]:
+def _walk(
+    root: Path, directory: Path, patterns: tuple[str, ...], excludes: tuple[str, ...]
+) -> Iterator[Item]:
     try:
         with os.scandir(directory) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -77,11 +96,13 @@ def _walk(root: Path, directory: Path, patterns: tuple[str, ...]) -> Iterator[It
         yield Item(str(directory), str(directory), error=InputError(f"{directory}: {exc}"))
         return
     for entry in entries:
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or any(
+            fnmatch.fnmatch(entry.name.casefold(), e) for e in excludes
+        ):
             continue
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(root, path, patterns)
+            yield from _walk(root, path, patterns, excludes)
         elif path.suffix.casefold() == ".jsonl":
             yield from _jsonl(path)
         elif any(fnmatch.fnmatch(entry.name, p) for p in patterns):

@@ -28,7 +28,13 @@ from typing import Any, TextIO
 
 from summarizer import prompts
 from summarizer._input import text_sha256
-from summarizer.batch._inputs import DEFAULT_PATTERNS, Item, iter_items, normalise
+from summarizer.batch._inputs import (
+    DEFAULT_EXCLUDES,
+    DEFAULT_PATTERNS,
+    Item,
+    iter_items,
+    normalise,
+)
 from summarizer.batch._limits import Throttle
 from summarizer.batch._store import Row, Store
 from summarizer.exceptions import (
@@ -65,6 +71,7 @@ class BatchOptions:
     out: Path | None = None
     out_dir: Path | None = None
     patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    excludes: tuple[str, ...] = DEFAULT_EXCLUDES
 
 
 @dataclass
@@ -219,7 +226,7 @@ class _Run:
     ) -> None:
         pending: list[tuple[int, str, str, str]] = []
         stats, store = self.stats, self.store
-        for item in iter_items(sources, self.options.patterns):
+        for item in iter_items(sources, self.options.patterns, self.options.excludes):
             if stats.aborted is not None:
                 break
             if self.options.since is not None and (item.date or date.min) < self.options.since:
