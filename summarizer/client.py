@@ -16,6 +16,7 @@ translated here, at the boundary, into :mod:`summarizer.exceptions`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -141,7 +142,14 @@ class ModelClient:
                 await gate.acquire(estimate)
             meter.usage.requests += 1
             try:
-                answer = await self._openai.chat.completions.create(**kwargs)
+                # The SDK's timeout bounds each read; a server that drips a byte at a time
+                # would hold the request for ever. This bounds the whole request.
+                async with asyncio.timeout(self.settings.timeout):
+                    answer = await self._openai.chat.completions.create(**kwargs)
+            except TimeoutError as exc:
+                if gate is not None:
+                    gate.release(estimate, None, exc)
+                raise openai.APITimeoutError(request=_request(self._openai.base_url)) from exc
             except BaseException as exc:
                 if gate is not None:
                     gate.release(estimate, None, exc)
@@ -379,6 +387,10 @@ def translate_provider_error(exc: BaseException, meter: Meter) -> SummarizerErro
     return ProviderError(
         f"the request failed: {type(exc).__name__}: {exc}"[:300], attempts=attempts, usage=usage
     )
+
+
+def _request(base_url: object) -> httpx2.Request:
+    return httpx2.Request("POST", f"{str(base_url).rstrip('/')}/chat/completions")
 
 
 def _excerpt(response: httpx2.Response) -> str:
