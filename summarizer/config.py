@@ -2,7 +2,8 @@
 
 Environment variables: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``SUMMARIZER_MODEL``,
 ``SUMMARIZER_BACKEND`` (``local`` or ``openai``), ``SUMMARIZER_MODE`` (``json``, ``json_schema``
-or ``tools``), ``SUMMARIZER_TIMEOUT``, ``SUMMARIZER_MAX_REASKS``, ``SUMMARIZER_TOKEN_BUDGET``.
+or ``tools``), ``SUMMARIZER_TIMEOUT``, ``SUMMARIZER_MAX_REASKS``, ``SUMMARIZER_TOKEN_BUDGET``,
+``SUMMARIZER_PARALLEL`` (questions of one article in flight at once: 1 local, 4 remote).
 With no base URL and no key anywhere, the embedded local model is used.
 """
 
@@ -65,6 +66,7 @@ class Settings:
     token_budget: int | None = 40_000
     max_tokens: int = 1200
     max_input_tokens: int = 2600
+    parallel_requests: int = 1
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
@@ -79,6 +81,7 @@ class Settings:
         timeout: float | None = None,
         max_reasks: int | None = None,
         token_budget: int | None = None,
+        parallel_requests: int | None = None,
         retry: RetryPolicy | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Settings:
@@ -119,6 +122,7 @@ class Settings:
             ("timeout", timeout, "SUMMARIZER_TIMEOUT", float),
             ("max_reasks", max_reasks, "SUMMARIZER_MAX_REASKS", int),
             ("token_budget", token_budget, "SUMMARIZER_TOKEN_BUDGET", int),
+            ("parallel_requests", parallel_requests, "SUMMARIZER_PARALLEL", int),
         ):
             raw = given if given is not None else e.get(env_name)
             if raw is None:
@@ -127,9 +131,16 @@ class Settings:
                 value = conv(raw)
             except ValueError:
                 raise ConfigurationError(f"{env_name}={raw!r} is not a number") from None
-            if value < 0:
-                raise ConfigurationError(f"{name} must not be negative (got {value})")
+            if value < (1 if name == "parallel_requests" else 0):
+                raise ConfigurationError(
+                    f"{name} must be at least 1 (got {value})"
+                    if name == "parallel_requests"
+                    else f"{name} must not be negative (got {value})"
+                )
             changes[name] = value
         if not local:
             changes.setdefault("max_input_tokens", 60_000)
+            # A hosted API answers the questions of an article side by side; llama.cpp has
+            # one slot, and asking in order lets each request reuse the last one's cache.
+            changes.setdefault("parallel_requests", 4)
         return replace(settings, **changes)  # type: ignore[arg-type]

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
 
@@ -81,6 +82,7 @@ PROMPTS = (
     "evidence.user",
     "reask.user",
 )
+T = TypeVar("T")
 _CHARS_PER_TOKEN = 3.5
 _MAX_STATEMENTS = 24
 _OPENAI_URL = "https://api.openai.com/v1"
@@ -108,6 +110,7 @@ class Summarizer:
         timeout: float | None = None,
         max_reasks: int | None = None,
         token_budget: int | None = None,
+        parallel_requests: int | None = None,
         retry: RetryPolicy | None = None,
         http_client: httpx2.AsyncClient | None = None,
         settings: Settings | None = None,
@@ -122,6 +125,7 @@ class Summarizer:
             timeout=timeout,
             max_reasks=max_reasks,
             token_budget=token_budget,
+            parallel_requests=parallel_requests,
             retry=retry,
         )
         self._http_client = http_client
@@ -182,11 +186,23 @@ class Summarizer:
         doc = _Document(text, language, published)
         client = await self._model_client()
         chunks = _chunks(doc.sentences, self.settings.max_input_tokens)
+        parallel = _Parallel(self.settings.parallel_requests)
+
+        def overviews() -> Awaitable[list[OverviewAnswer]]:
+            return _in_order(
+                [partial(_overview, client, doc, chunk, meter) for chunk in chunks], parallel
+            )
+
         try:
-            attributions = await _attribute(client, doc, meter)
-            overview = _merge([await _overview(client, doc, chunk, meter) for chunk in chunks])
-            built = _Builder(doc, chunks, attributions, overview)
-            await built.judge_evidence(client, meter)
+            if parallel.sequential:
+                attributions = await _attribute(client, doc, meter, parallel)
+                merged = await overviews()
+            else:  # the overview does not wait for the attributions
+                attributions, merged = await _all_or_nothing(
+                    [_attribute(client, doc, meter, parallel), overviews()]
+                )
+            built = _Builder(doc, chunks, attributions, _merge(merged))
+            await built.judge_evidence(client, meter, parallel)
         except ProviderUnavailableError as exc:
             server = self._server
             if server is None or server.alive():
@@ -359,7 +375,7 @@ def _attribution_user(doc: _Document, names: list[str], n: int) -> tuple[list[st
 
 
 async def _attribute(
-    client: ModelClient, doc: _Document, meter: Meter
+    client: ModelClient, doc: _Document, meter: Meter, parallel: _Parallel
 ) -> dict[int, AttributionAnswer]:
     """Pass 1: one question per statement sentence, the speaker picked from the names found."""
     found = statement_sentences(doc.sentences, doc.aligned)
@@ -371,8 +387,8 @@ async def _attribute(
         )
     names = candidate_names(doc.text)
     system = _attribution_system()
-    out: dict[int, AttributionAnswer] = {}
-    for n in ids:
+
+    async def one(n: int) -> AttributionAnswer:
         options, user = _attribution_user(doc, names, n)
         answer = await client.ask(
             attribution_model(options),
@@ -385,8 +401,50 @@ async def _attribute(
         if relayed is not None and answer.speaker in (relayed[0], UNNAMED, REPORTER):
             # "Selon X, Y estime …": the 1.5B model names the relay X as the speaker.
             answer = answer.model_copy(update={"speaker": relayed[1], "relayed_by": relayed[0]})
-        out[n] = answer
-    return out
+        return answer
+
+    answers = await _in_order([partial(one, n) for n in ids], parallel)
+    return dict(zip(ids, answers, strict=True))
+
+
+class _Parallel:
+    """How many questions of one article may be in flight at once, shared by all its passes."""
+
+    def __init__(self, limit: int) -> None:
+        self.sequential = limit <= 1
+        self._slots = asyncio.Semaphore(max(1, limit))
+
+    async def bounded(self, call: Callable[[], Awaitable[T]]) -> T:
+        async with self._slots:
+            return await call()
+
+
+async def _in_order(calls: list[Callable[[], Awaitable[T]]], parallel: _Parallel) -> list[T]:
+    """Run ``calls`` within the article's limit, results in the order given.
+
+    Sequentially they run one after another in order, which is what a single-slot llama.cpp
+    server wants (each request reuses the previous one's prompt cache) and what cassettes
+    recorded. The calls are factories, so a question is only created when it is asked.
+    """
+    if parallel.sequential:
+        return [await call() for call in calls]
+    return await _all_or_nothing([parallel.bounded(call) for call in calls])
+
+
+async def _all_or_nothing(calls: list[Awaitable[Any]]) -> list[Any]:
+    """Results in order; the first failure cancels the others (the article has failed, and
+    its remaining questions would only spend tokens) and is raised as it is."""
+    tasks = [asyncio.ensure_future(c) for c in calls]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [t for t in tasks if not t.cancelled() and t.exception() is not None]
+    if failed:
+        raise failed[0].exception()  # type: ignore[misc]
+    return [t.result() for t in tasks]
 
 
 def _names_in(doc: _Document, names: list[str], sentences: list[Sentence]) -> list[str]:
@@ -589,7 +647,8 @@ class _Builder:
             out.append(m)
         return out
 
-    async def judge_evidence(self, client: ModelClient, meter: Meter) -> None:
+    async def judge_evidence(self, client: ModelClient, meter: Meter, parallel: _Parallel) -> None:
+        asked: list[_Draft] = []
         for draft in self.drafts:
             cues = self._cues("evidence", self._window(draft))
             if cues:
@@ -599,7 +658,7 @@ class _Builder:
                     basis=Basis.cue,
                 )
             elif draft.target is None:
-                draft.evidence = await self._ask_evidence(client, meter, draft)
+                asked.append(draft)
             else:
                 draft.evidence = Evidence(
                     status=EvidenceStatus.unclear,
@@ -608,6 +667,11 @@ class _Builder:
                 )
             if draft.target is not None:
                 draft.stance, draft.stance_basis, draft.stance_note = self._stance(draft)
+        answers = await _in_order(
+            [partial(self._ask_evidence, client, meter, d) for d in asked], parallel
+        )
+        for draft, evidence in zip(asked, answers, strict=True):
+            draft.evidence = evidence
 
     async def _ask_evidence(self, client: ModelClient, meter: Meter, draft: _Draft) -> Evidence:
         sentence = self.doc.sentences[draft.sentence - 1]

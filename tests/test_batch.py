@@ -42,7 +42,9 @@ FAULTS = {  # 30 % of requests fail, in every way the batch must survive
 
 def _run(fake: FakeOpenAI, inputs: Path, db: Path, out: Path, **options: Any) -> Any:
     throttle = Throttle(options.pop("concurrency", 8))
-    summarizer = fake_summarizer(fake.base_url, throttle)
+    summarizer = fake_summarizer(
+        fake.base_url, throttle, parallel_requests=options.pop("parallel", 4)
+    )
     with Store(db) as store:
         return asyncio.run(
             run_batch(
@@ -140,9 +142,10 @@ def test_a_new_model_resummarizes_and_duplicates_are_sent_once(tmp_path: Path) -
 def test_failed_articles_are_kept_and_only_they_are_retried(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "in.jsonl", 20)
     db, out = tmp_path / "night.db", tmp_path / "out.jsonl"
-    # Every request of the first 20 fails for good; later ones succeed.
+    # Every request of the first 20 fails for good (4 attempts of each article's first
+    # question, asked one at a time); later ones succeed.
     with FakeOpenAI(faults=lambda i, _r: "500" if i < 20 else None) as fake:
-        first = _run(fake, tmp_path / "in.jsonl", db, out, concurrency=1)
+        first = _run(fake, tmp_path / "in.jsonl", db, out, concurrency=1, parallel=1)
         assert first.failed == 5 and first.failures == {"ProviderUnavailableError": 5}
         again = _run(fake, tmp_path / "in.jsonl", db, out, concurrency=1)
         assert (again.done, again.skipped_failed, again.skipped_done) == (0, 5, 15)

@@ -457,9 +457,22 @@ def test_a_server_that_keeps_failing_is_reported_with_its_status() -> None:
         FakeOpenAI(faults=lambda _i, _r: "500") as fake,
         pytest.raises(ProviderUnavailableError) as caught,
     ):
-        summarize_with(fake)
+        summarize_with(fake, mode="json")  # one question at a time
     assert caught.value.status_code == 500
     assert fake.requests == NO_WAIT.max_attempts
+
+
+def test_a_failed_question_cancels_the_article_s_other_questions() -> None:
+    with (
+        FakeOpenAI(faults=lambda _i, _r: "500") as fake,
+        pytest.raises(ProviderUnavailableError) as caught,
+    ):
+        summarize_with(fake)  # backend openai: 4 questions in flight at once
+    # The 4 questions in flight spend their attempts, and a question that took a slot freed by
+    # the first failure, before the cancel reached it, may send one more; without the cancel
+    # every question of the article (about 10 here) would spend all of its attempts.
+    assert NO_WAIT.max_attempts <= fake.requests <= 5 * NO_WAIT.max_attempts
+    assert caught.value.usage is not None and caught.value.usage.requests <= fake.requests
 
 
 @pytest.mark.parametrize(
