@@ -8,6 +8,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from summarizer.batch._limits import Throttle
+from summarizer.batch._openai_batch import cancel_batches, run_openai_batch
 from summarizer.batch._runner import BatchAborted, BatchOptions, BatchStats, run_batch
 from summarizer.batch._store import Store, StoreBusyError
 from summarizer.config import Settings
@@ -27,6 +31,11 @@ __all__ = ["EXIT_BUSY", "EXIT_TOO_MANY_FAILED", "batch_command"]
 EXIT_INPUT, EXIT_PROVIDER, EXIT_TOO_MANY_FAILED, EXIT_BUSY = 3, 4, 6, 7
 _LOG_EVERY = 10.0
 err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+class BatchBackend(StrEnum):
+    online = "online"
+    openai_batch = "openai-batch"
 
 
 def batch_command(
@@ -95,6 +104,24 @@ def batch_command(
     timeout: Annotated[
         float | None, typer.Option(min=1, help="Seconds per model request (default 300).")
     ] = None,
+    backend: Annotated[
+        BatchBackend,
+        typer.Option(
+            help="online: ask the endpoint now. openai-batch: hand the questions to the OpenAI "
+            "Batch API (half price, answers within 24 h); run the same command again to "
+            "collect and go on, or pass --wait."
+        ),
+    ] = BatchBackend.online,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="openai-batch: poll until every article is finished.")
+    ] = False,
+    poll_interval: Annotated[
+        float, typer.Option(min=1, help="openai-batch: seconds between polls with --wait.")
+    ] = 60.0,
+    cancel: Annotated[
+        bool,
+        typer.Option("--cancel", help="openai-batch: cancel the batches in progress and stop."),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
@@ -104,6 +131,9 @@ def batch_command(
     are never sent again: rerunning a finished night makes no model request. After a crash or
     kill, run the same command again to finish the night. One failed article never stops the
     night; --retry-failed sends the failed ones again.
+
+    With --backend openai-batch the questions go to the OpenAI Batch API: each run collects
+    the finished batches, completes the articles they answer, and submits the next questions.
 
     Exit codes: 0 ok · 3 input error (no such source, bad --since) · 4 configuration or
     provider error that stopped the night · 6 more than --max-failed of the articles failed ·
@@ -126,7 +156,16 @@ def batch_command(
         err.print(f"[red]error[/] (ConfigurationError): {exc.message}")
         raise typer.Exit(EXIT_PROVIDER) from None
     embedded = settings.backend == "local" and settings.base_url is None
-    chosen = concurrency or (1 if embedded else 4)
+    api_batch = backend is BatchBackend.openai_batch
+    if api_batch and settings.backend != "openai":
+        err.print(
+            "[red]error[/] (ConfigurationError): --backend openai-batch needs the OpenAI API "
+            "(or a compatible one with /v1/batches): set OPENAI_API_KEY (and OPENAI_BASE_URL)"
+        )
+        raise typer.Exit(EXIT_PROVIDER)
+    if api_batch:  # every question of an article goes in the same batch round
+        settings = replace(settings, parallel_requests=64)
+    chosen = concurrency or (1 if embedded else 64 if api_batch else 4)
     if embedded and chosen > 1:
         err.print("note: the embedded model serves one request at a time; using --concurrency 1")
         chosen = 1
@@ -142,8 +181,9 @@ def batch_command(
         **({"patterns": tuple(glob)} if glob else {}),
         **({"excludes": tuple(exclude)} if exclude else {}),
     )
+    mode = _ApiBatchMode(wait, poll_interval, cancel) if api_batch else None
     try:
-        stats = _run(sources, store, settings, options, quiet=quiet)
+        stats = _run(sources, store, settings, options, quiet=quiet, api_batch=mode)
     except StoreBusyError as exc:
         err.print(f"[red]error[/] (StoreBusy): {exc.message}")
         raise typer.Exit(EXIT_BUSY) from None
@@ -158,6 +198,8 @@ def batch_command(
             err.print_exception()
         err.print(f"[red]error[/] ({type(exc).__name__}): {exc.message}")
         raise typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_PROVIDER) from None
+    if stats is None:
+        return  # --cancel said what it did
     if not quiet:
         err.print(_summary_line(stats, store, out))
     if stats.failed_share > max_failed:
@@ -168,17 +210,32 @@ def batch_command(
         raise typer.Exit(EXIT_TOO_MANY_FAILED)
 
 
+@dataclass(frozen=True)
+class _ApiBatchMode:
+    wait: bool
+    poll_interval: float
+    cancel: bool
+
+
 def _run(
-    sources: list[Path], store_path: Path, settings: Settings, options: BatchOptions, *, quiet: bool
-) -> BatchStats:
+    sources: list[Path],
+    store_path: Path,
+    settings: Settings,
+    options: BatchOptions,
+    *,
+    quiet: bool,
+    api_batch: _ApiBatchMode | None,
+) -> BatchStats | None:
     throttle = Throttle(options.concurrency, rpm=options.rpm, tpm=options.tpm)
     progress = _Reporter(quiet=quiet)
 
-    async def main() -> BatchStats:
+    async def main() -> BatchStats | None:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         if task is not None:  # systemd and cron stop with SIGTERM: same clean stop as Ctrl-C
             loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        if api_batch is not None:
+            return await _api_batch(sources, store, settings, options, api_batch, progress)
         async with Summarizer(settings=settings, gate=throttle) as summarizer:
             return await run_batch(
                 sources, store, summarizer, options, throttle=throttle, on_progress=progress
@@ -191,6 +248,45 @@ def _run(
             raise KeyboardInterrupt from None
         except BatchAborted:
             raise
+
+
+async def _api_batch(
+    sources: list[Path],
+    store: Store,
+    settings: Settings,
+    options: BatchOptions,
+    mode: _ApiBatchMode,
+    progress: Callable[[BatchStats], None],
+) -> BatchStats | None:
+    if mode.cancel:
+        cancelled = await cancel_batches(store, settings)
+        err.print(
+            f"cancelled {len(cancelled)} batch(es): {', '.join(cancelled) or 'none in progress'}; "
+            "their questions go in the next run's batches"
+        )
+        return None
+    result = await run_openai_batch(
+        [str(s) for s in sources],
+        store,
+        settings,
+        options,
+        wait=mode.wait,
+        poll_interval=mode.poll_interval,
+        on_progress=progress,
+    )
+    err.print(
+        f"Batch API: collected {result.collected_batches} batch(es) ({result.answered} answers, "
+        f"{result.requeued} to send again, {result.failed_requests} failed); submitted "
+        f"{result.submitted_requests} questions in {len(result.created_batches)} new batch(es); "
+        f"{result.in_progress} batch(es) in progress"
+        + (
+            ": run the same command again later to collect them (or pass --wait)"
+            if result.in_progress
+            else ""
+        )
+    )
+    assert result.run is not None
+    return result.run
 
 
 class _Reporter:
@@ -255,7 +351,9 @@ def _summary_line(stats: BatchStats, store: Path, out: Path | None) -> str:
     return (
         f"run {stats.run_id}: {stats.done} summarized, {stats.failed} failed ({failures}), "
         f"{stats.skipped_done} already done, {stats.skipped_failed} failed before (not retried), "
-        f"{stats.duplicates} duplicates, {stats.filtered} before --since; "
+        f"{stats.duplicates} duplicates, {stats.filtered} before --since"
+        + (f", {stats.deferred} waiting for the Batch API" if stats.deferred else "")
+        + "; "
         f"{stats.usage.requests} requests, {stats.usage.total_tokens:,} tokens in "
         f"{stats.elapsed:.1f} s{written}. Report: summarizer report {store}"
     )

@@ -47,7 +47,15 @@ from summarizer.exceptions import (
 from summarizer.models import ArticleSummary, Usage
 from summarizer.pipeline import PROMPTS, Summarizer
 
-__all__ = ["BatchAborted", "BatchOptions", "BatchStats", "run_batch", "run_key", "schema_hash"]
+__all__ = [
+    "ArticleDeferred",
+    "BatchAborted",
+    "BatchOptions",
+    "BatchStats",
+    "run_batch",
+    "run_key",
+    "schema_hash",
+]
 
 _ITEMS_PER_COMMIT = 500
 _DOWN_IN_A_ROW = 20
@@ -56,6 +64,14 @@ _TICK = 5.0
 
 class BatchAborted(SummarizerError):
     """The night was stopped early because no further article could succeed."""
+
+
+class ArticleDeferred(BaseException):
+    """An article's questions were handed to the Batch API: it stays pending until answered.
+
+    A ``BaseException`` so that nothing on the way (the ``openai`` SDK, instructor, our retry
+    policy) mistakes it for a failed request and retries it.
+    """
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,7 @@ class BatchStats:
     skipped_failed: int = 0
     skipped_new: int = 0
     duplicates: int = 0
+    deferred: int = 0
     filtered: int = 0
     usage: Usage = field(default_factory=Usage)
     failures: dict[str, int] = field(default_factory=dict)
@@ -191,6 +208,7 @@ def _counters(stats: BatchStats) -> dict[str, int]:
         "skipped_failed": stats.skipped_failed,
         "skipped_new": stats.skipped_new,
         "duplicates": stats.duplicates,
+        "deferred": stats.deferred,
         "filtered": stats.filtered,
     }
 
@@ -295,6 +313,9 @@ class _Run:
                 summary = await self.summarizer.asummarize(
                     text, title=a.title, url=a.url, published=a.published, language=a.language
                 )
+            except ArticleDeferred:
+                stats.deferred += 1  # stays pending; a later run gets the batch's answers
+                return
             except Exception as exc:  # a bug in one article must not stop the night either
                 await self._failed(key, exc, started)
                 return

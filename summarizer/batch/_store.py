@@ -20,7 +20,10 @@ Tables:
   timings;
 * ``runs``: one row per invocation, with its settings and final counts;
 * ``items``: which article ids each run saw, in input order, and their key (several ids may
-  share a key when two inputs have the same text).
+  share a key when two inputs have the same text);
+* ``api_requests`` and ``api_submissions``: with the OpenAI Batch API backend, every model
+  request by its ``custom_id`` (queued, submitted, answered or failed, with the answer), and
+  every file/batch submitted, so a run that dies at any point resumes without sending twice.
 """
 
 from __future__ import annotations
@@ -87,6 +90,28 @@ CREATE TABLE IF NOT EXISTS runs (
     schema_hash TEXT NOT NULL,
     settings TEXT NOT NULL,
     counts TEXT
+);
+CREATE TABLE IF NOT EXISTS api_requests (
+    custom_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL
+        CHECK (state IN ('queued', 'submitted', 'answered', 'failed', 'online')),
+    submission INTEGER,
+    tries INTEGER NOT NULL DEFAULT 0,
+    status INTEGER,
+    response TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS api_requests_state ON api_requests (state, submission);
+CREATE TABLE IF NOT EXISTS api_submissions (
+    id INTEGER PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('preparing', 'uploaded', 'created', 'finished')),
+    requests INTEGER NOT NULL,
+    file_id TEXT,
+    batch_id TEXT,
+    status TEXT,
+    created_at REAL NOT NULL,
+    finished_at REAL
 );
 CREATE TABLE IF NOT EXISTS items (
     run_id INTEGER NOT NULL,
@@ -173,6 +198,10 @@ class Store:
         if self._db is None:
             raise StoreError("the store is not open")
         return self._db
+
+    def write(self, sql: str, args: Any = (), *, many: bool = False) -> Future[int]:
+        """Queue one write for the writer thread; the future resolves once it is durable."""
+        return self._write(sql, args, many=many)
 
     def _write(self, sql: str, args: Any = (), *, many: bool = False) -> Future[int]:
         if self._writer is None:

@@ -486,7 +486,10 @@ class FakeOpenAI:
                 self._note_error(exc)
                 _send(writer, _error_response(500, f"fake server bug: {exc!r}"[:300], close=True))
                 return False
-        if path in ("/v1/models", "/models") and method == "GET":
+        routed = self._route(method, path, target, headers, body)
+        if routed is not None:
+            _send(writer, _response(routed[0], routed[1], close=not keep_alive))
+        elif path in ("/v1/models", "/models") and method == "GET":
             listed = {
                 "object": "list",
                 "data": [{"id": _MODEL_ID, "object": "model", "created": 0, "owned_by": "fake"}],
@@ -496,6 +499,12 @@ class FakeOpenAI:
             _send(writer, _error_response(404, f"no route {method} {path}", close=not keep_alive))
         await writer.drain()
         return keep_alive
+
+    def _route(
+        self, method: str, path: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes] | None:
+        """Other endpoints, for subclasses (see fake_batches.py): (status, JSON body) or None."""
+        return None
 
     async def _read_body(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]

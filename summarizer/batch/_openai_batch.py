@@ -1,0 +1,483 @@
+"""Scale-out: the nightly batch through the OpenAI Batch API (files + batches, half price).
+
+The pipeline is not rewritten for it. It runs as online, but its HTTP transport is a
+:class:`DeferringTransport`: a question already answered by a batch is answered from the store
+at once; a new one is queued in the store under a ``custom_id`` (sha256 of the request body,
+so the same question of the same article is the same id on every run) and the article is set
+aside (:class:`ArticleDeferred`, it stays pending). When every article in flight waits, the
+wave closes and the next articles go. At the end, the queued requests are written to JSONL
+files (at most 50,000 requests and 190 MB each), uploaded, and turned into batches.
+
+The next run of the same command collects finished batches (output and error files), runs the
+pipeline again, and the articles whose questions are all answered are validated and grounded
+by the same code as online, and stored done with their usage. Answers that fail validation
+are re-asked online (the re-ask carries the bad answer, so it is a different request that no
+batch holds), bounded by the re-ask budget. An article takes two or three rounds: the
+attribution questions and the overview, then the evidence questions that depend on them.
+
+Every step is in the store before the next one starts (a submission is recorded before its
+upload, the file id before the batch is created, and the batch is tagged with the
+submission's id), so a process killed at any point resumes without creating a batch twice;
+requests that expired or failed on the provider's side (5xx) are queued again; after three
+batches without an answer they are sent online, so the night still finishes. A 4xx answer
+is final and fails its article like online.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+import openai
+
+from summarizer.batch._limits import Throttle
+from summarizer.batch._runner import ArticleDeferred, BatchOptions, BatchStats, run_batch
+from summarizer.batch._store import Store
+from summarizer.client import Meter, translate_provider_error
+from summarizer.config import Settings
+from summarizer.pipeline import Summarizer
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_REQUESTS",
+    "ApiBatchStats",
+    "DeferringTransport",
+    "cancel_batches",
+    "collect_batches",
+    "custom_id",
+    "run_openai_batch",
+    "split_requests",
+    "submit_queued",
+]
+
+MAX_REQUESTS = 50_000  # per batch file, the provider's limit
+MAX_FILE_BYTES = 190 * 1024 * 1024  # under the 200 MB file limit, with room for the JSON framing
+_MAX_TRIES = 3
+_FINAL = ("completed", "expired", "failed", "cancelled")
+_QUIET = 0.2  # seconds with no question arriving before a wave of waiting articles closes
+
+
+def custom_id(body: dict[str, Any]) -> str:
+    """The request's identity: the same question of the same article on every run."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sum-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
+def _is_reask(body: dict[str, Any]) -> bool:
+    return any(isinstance(m, dict) and m.get("role") == "assistant" for m in body["messages"])
+
+
+class DeferringTransport(httpx2.AsyncBaseTransport):
+    """Chat requests answered from the store, or queued for a batch; re-asks go online."""
+
+    def __init__(self, store: Store, online: httpx2.AsyncBaseTransport) -> None:
+        self.store = store
+        self.online = online
+        self.waiting = 0
+        self.online_in_flight = 0
+        self.queued = 0
+        self.last_change = time.monotonic()
+        self._release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
+            return await self.online.handle_async_request(request)
+        raw = await request.aread()
+        body = json.loads(raw)
+        if _is_reask(body):
+            return await self._online(request)
+        cid = custom_id(body)
+        found = self.store.db.execute(
+            "SELECT state, status, response FROM api_requests WHERE custom_id = ?", (cid,)
+        ).fetchone()
+        if found is not None and found[0] == "online":  # the batches failed it too often
+            return await self._online(request)
+        if found is not None and found[0] in ("answered", "failed"):
+            return httpx2.Response(
+                found[1] or 500,
+                content=(found[2] or "{}").encode(),
+                headers={"content-type": "application/json"},
+                request=request,
+            )
+        if found is None:
+            self.queued += 1
+            await asyncio.wrap_future(
+                self.store.write(
+                    "INSERT OR IGNORE INTO api_requests (custom_id, body, state, created_at) "
+                    "VALUES (?, ?, 'queued', ?)",
+                    (cid, raw.decode(), time.time()),
+                )
+            )
+        release = self._release
+        self.waiting += 1
+        self.last_change = time.monotonic()
+        try:
+            await release.wait()
+        finally:
+            self.waiting -= 1
+        raise ArticleDeferred(cid)
+
+    async def _online(self, request: httpx2.Request) -> httpx2.Response:
+        self.online_in_flight += 1
+        try:
+            return await self.online.handle_async_request(request)
+        finally:
+            self.online_in_flight -= 1
+            self.last_change = time.monotonic()
+
+    def close_wave_if_quiet(self) -> bool:
+        """Release the waiting articles once nothing has moved for a moment."""
+        quiet = time.monotonic() - self.last_change >= _QUIET
+        if self.waiting and not self.online_in_flight and quiet:
+            self._release.set()
+            self._release = asyncio.Event()
+            self.last_change = time.monotonic()
+            return True
+        return False
+
+    def release_all(self) -> None:
+        self._release.set()
+
+    async def aclose(self) -> None:
+        self.release_all()
+        await self.online.aclose()
+
+
+@dataclass
+class ApiBatchStats:
+    """What one invocation did with the Batch API."""
+
+    collected_batches: int = 0
+    answered: int = 0
+    requeued: int = 0
+    failed_requests: int = 0
+    submitted_requests: int = 0
+    created_batches: list[str] = field(default_factory=list)
+    in_progress: int = 0
+    run: BatchStats | None = None
+
+
+async def run_openai_batch(
+    sources: Iterable[str],
+    store: Store,
+    settings: Settings,
+    options: BatchOptions,
+    *,
+    wait: bool = False,
+    poll_interval: float = 60.0,
+    on_progress: Callable[[BatchStats], None] | None = None,
+) -> ApiBatchStats:
+    """Collect finished batches, run the pipeline on what is answered, submit the rest.
+
+    With ``wait``, repeat until every article is done or failed (polling every
+    ``poll_interval`` seconds); otherwise return after submitting, and let the next run
+    (the same command) continue.
+    """
+    sources = list(sources)
+    api = _api_client(settings)
+    stats = ApiBatchStats()
+    try:
+        while True:
+            await collect_batches(store, api, stats)
+            stats.run = await _wave_run(sources, store, settings, options, on_progress)
+            await submit_queued(store, api, stats)
+            stats.in_progress = _in_progress(store)
+            if not wait or stats.in_progress == 0:
+                return stats
+            while _in_progress(store):
+                await asyncio.sleep(poll_interval)
+                await collect_batches(store, api, stats)
+    finally:
+        await api.close()
+
+
+async def _wave_run(
+    sources: list[str],
+    store: Store,
+    settings: Settings,
+    options: BatchOptions,
+    on_progress: Callable[[BatchStats], None] | None,
+) -> BatchStats:
+    deferring = DeferringTransport(store, httpx2.AsyncHTTPTransport())
+    throttle = Throttle(options.concurrency, rpm=options.rpm, tpm=options.tpm)
+    summarizer = Summarizer(
+        settings=settings,
+        http_client=httpx2.AsyncClient(transport=deferring, timeout=settings.timeout),
+        gate=throttle,
+    )
+
+    async def close_waves() -> None:
+        while True:
+            await asyncio.sleep(_QUIET / 4)
+            deferring.close_wave_if_quiet()
+
+    closer = asyncio.create_task(close_waves())
+    try:
+        async with summarizer:
+            return await run_batch(
+                sources, store, summarizer, options, throttle=throttle, on_progress=on_progress
+            )
+    finally:
+        closer.cancel()
+        await asyncio.gather(closer, return_exceptions=True)
+        deferring.release_all()
+
+
+def _api_client(settings: Settings) -> openai.AsyncOpenAI:
+    key = settings.api_key.reveal() if settings.api_key is not None else "no-key"
+    return openai.AsyncOpenAI(
+        api_key=key,
+        base_url=settings.base_url or "https://api.openai.com/v1",
+        max_retries=4,
+        timeout=settings.timeout,
+    )
+
+
+def _in_progress(store: Store) -> int:
+    row = store.db.execute(
+        "SELECT count(*) FROM api_submissions WHERE state != 'finished'"
+    ).fetchone()
+    return int(row[0])
+
+
+# --- submitting -------------------------------------------------------------------------------
+
+
+def split_requests(
+    lines: Iterable[tuple[str, bytes]],
+    max_requests: int = MAX_REQUESTS,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> Iterable[list[tuple[str, bytes]]]:
+    """Group (custom_id, JSONL line) pairs into files within the provider's limits."""
+    group: list[tuple[str, bytes]] = []
+    size = 0
+    for cid, line in lines:
+        if len(line) > max_bytes:
+            raise ValueError(f"request {cid} alone is {len(line)} bytes, over {max_bytes}")
+        if group and (len(group) >= max_requests or size + len(line) > max_bytes):
+            yield group
+            group, size = [], 0
+        group.append((cid, line))
+        size += len(line)
+    if group:
+        yield group
+
+
+def _line(cid: str, body: str) -> bytes:
+    head = json.dumps({"custom_id": cid, "method": "POST", "url": "/v1/chat/completions"})
+    return f'{head[:-1]}, "body": {body}}}\n'.encode()
+
+
+async def submit_queued(store: Store, api: openai.AsyncOpenAI, stats: ApiBatchStats) -> None:
+    """Finish submissions a crash interrupted, then submit every queued request."""
+    for sub_id, state, file_id in store.db.execute(
+        "SELECT id, state, file_id FROM api_submissions WHERE state IN ('preparing', 'uploaded')"
+    ).fetchall():
+        await _complete_submission(store, api, stats, sub_id, state, file_id, resumed=True)
+    queued = store.db.execute(
+        "SELECT custom_id, body FROM api_requests WHERE state = 'queued' AND submission IS NULL "
+        "ORDER BY created_at"
+    )
+    for group in split_requests((cid, _line(cid, body)) for cid, body in queued.fetchall()):
+        sub_id = await asyncio.wrap_future(
+            store.write(
+                "INSERT INTO api_submissions (state, requests, created_at) "
+                "VALUES ('preparing', ?, ?)",
+                (len(group), time.time()),
+            )
+        )
+        await asyncio.wrap_future(
+            store.write(
+                "UPDATE api_requests SET submission = ? WHERE custom_id = ?",
+                [(sub_id, cid) for cid, _ in group],
+                many=True,
+            )
+        )
+        await _complete_submission(store, api, stats, sub_id, "preparing", None, resumed=False)
+
+
+async def _complete_submission(
+    store: Store,
+    api: openai.AsyncOpenAI,
+    stats: ApiBatchStats,
+    sub_id: int,
+    state: str,
+    file_id: str | None,
+    *,
+    resumed: bool,
+) -> None:
+    tag = {"summarizer_submission": f"{_store_tag(store)}:{sub_id}"}
+    # A batch created just before a crash, not yet recorded, is adopted, not created again.
+    adopted = await _find_batch(api, tag) if resumed else None
+    if adopted is None:
+        if state == "preparing" or file_id is None:
+            rows = store.db.execute(
+                "SELECT custom_id, body FROM api_requests WHERE submission = ? ORDER BY created_at",
+                (sub_id,),
+            ).fetchall()
+            data = b"".join(_line(cid, body) for cid, body in rows)
+            uploaded = await _call(api.files.create(
+                file=(f"summarizer-{sub_id}.jsonl", io.BytesIO(data)), purpose="batch"
+            ))  # fmt: skip
+            file_id = uploaded.id
+            await asyncio.wrap_future(
+                store.write(
+                    "UPDATE api_submissions SET state = 'uploaded', file_id = ? WHERE id = ?",
+                    (file_id, sub_id),
+                )
+            )
+        adopted = await _call(api.batches.create(
+            input_file_id=file_id,
+            endpoint="/v1/chat/completions",
+            completion_window="24h",
+            metadata=tag,
+        ))  # fmt: skip
+    await asyncio.wrap_future(
+        store.write(
+            "UPDATE api_submissions SET state = 'created', batch_id = ?, status = ? WHERE id = ?",
+            (adopted.id, adopted.status, sub_id),
+        )
+    )
+    await asyncio.wrap_future(
+        store.write(
+            "UPDATE api_requests SET state = 'submitted', tries = tries + 1 WHERE submission = ?",
+            (sub_id,),
+        )
+    )
+    requests = store.db.execute(
+        "SELECT requests FROM api_submissions WHERE id = ?", (sub_id,)
+    ).fetchone()[0]
+    stats.submitted_requests += int(requests)
+    stats.created_batches.append(adopted.id)
+
+
+def _store_tag(store: Store) -> str:
+    """Tells this store's submissions from another store's in the same account."""
+    row = store.db.execute("SELECT min(started_at) FROM runs").fetchone()
+    return hashlib.sha256(f"{store.path.resolve()}|{row[0]}".encode()).hexdigest()[:12]
+
+
+async def _find_batch(api: openai.AsyncOpenAI, tag: dict[str, str]) -> Any | None:
+    """The batch tagged ``tag`` among the account's 100 most recent ones, if any."""
+    page = await _call(api.batches.list(limit=100))
+    for batch in page.data:
+        if (batch.metadata or {}).get("summarizer_submission") == tag["summarizer_submission"]:
+            return batch
+    return None
+
+
+async def _call(call: Any) -> Any:
+    try:
+        return await call
+    except openai.OpenAIError as exc:
+        raise translate_provider_error(exc, Meter()) from exc
+
+
+# --- collecting -------------------------------------------------------------------------------
+
+
+async def collect_batches(store: Store, api: openai.AsyncOpenAI, stats: ApiBatchStats) -> None:
+    """Download the answers of every finished batch into the store."""
+    for sub_id, batch_id in store.db.execute(
+        "SELECT id, batch_id FROM api_submissions WHERE state = 'created'"
+    ).fetchall():
+        batch = await _call(api.batches.retrieve(batch_id))
+        if batch.status not in _FINAL:
+            await asyncio.wrap_future(
+                store.write(
+                    "UPDATE api_submissions SET status = ? WHERE id = ?", (batch.status, sub_id)
+                )
+            )
+            continue
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if file_id:
+                content = await _call(api.files.content(file_id))
+                await _record_lines(store, stats, content.text.splitlines())
+        # Requests the batch never answered (expired, failed, cancelled): queue them again.
+        await asyncio.wrap_future(
+            store.write(
+                "UPDATE api_requests SET state = CASE WHEN tries >= ? THEN 'online' "
+                "ELSE 'queued' END, submission = NULL, status = 503, response = ? "
+                "WHERE submission = ? AND state = 'submitted'",
+                (_MAX_TRIES, _error_body(f"the batch ended {batch.status}"), sub_id),
+            )
+        )
+        await asyncio.wrap_future(
+            store.write(
+                "UPDATE api_submissions SET state = 'finished', status = ?, finished_at = ? "
+                "WHERE id = ?",
+                (batch.status, time.time(), sub_id),
+            )
+        )
+        stats.collected_batches += 1
+
+
+async def _record_lines(store: Store, stats: ApiBatchStats, lines: list[str]) -> None:
+    answered, retry, final = [], [], []
+    for raw in lines:
+        if not raw.strip():
+            continue
+        line = json.loads(raw)
+        response = line.get("response") or {}
+        status = int(response.get("status_code") or 0)
+        body = json.dumps(response.get("body") or {})
+        if status == 200:
+            answered.append((body, line["custom_id"]))
+        elif status and status < 500 and status not in (408, 409, 429):
+            final.append((status, body, line["custom_id"]))
+        else:  # expired, 5xx, rate-limited inside the batch: another batch may do it
+            message = (line.get("error") or {}).get("message") or f"HTTP {status}"
+            retry.append((_MAX_TRIES, _error_body(message), line["custom_id"]))
+    await asyncio.wrap_future(
+        store.write(
+            "UPDATE api_requests SET state = 'answered', status = 200, response = ?, "
+            "submission = NULL WHERE custom_id = ?",
+            answered,
+            many=True,
+        )
+    )
+    await asyncio.wrap_future(
+        store.write(
+            "UPDATE api_requests SET state = 'failed', status = ?, response = ?, "
+            "submission = NULL WHERE custom_id = ?",
+            final,
+            many=True,
+        )
+    )
+    await asyncio.wrap_future(
+        store.write(
+            "UPDATE api_requests SET state = CASE WHEN tries >= ? THEN 'online' ELSE 'queued' "
+            "END, status = 503, response = ?, submission = NULL WHERE custom_id = ?",
+            retry,
+            many=True,
+        )
+    )
+    stats.answered += len(answered)
+    stats.failed_requests += len(final)
+    stats.requeued += len(retry)
+
+
+def _error_body(message: str) -> str:
+    return json.dumps({"error": {"message": message, "type": "server_error"}})
+
+
+async def cancel_batches(store: Store, settings: Settings) -> list[str]:
+    """Cancel every batch still running; its requests are queued again for a later run."""
+    api = _api_client(settings)
+    cancelled = []
+    try:
+        for (batch_id,) in store.db.execute(
+            "SELECT batch_id FROM api_submissions WHERE state = 'created'"
+        ).fetchall():
+            batch = await _call(api.batches.cancel(batch_id))
+            cancelled.append(str(batch.id))
+    finally:
+        await api.close()
+    return cancelled
