@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from summarizer._cli_options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
 from summarizer.batch._limits import Throttle
 from summarizer.batch._openai_batch import cancel_batches, run_openai_batch
 from summarizer.batch._runner import BatchAborted, BatchOptions, BatchStats, run_batch
@@ -94,16 +95,10 @@ def batch_command(
         float,
         typer.Option(min=0, max=1, help="Exit 6 when more than this share of articles failed."),
     ] = 0.05,
-    model: Annotated[str | None, typer.Option(help="Model name (env SUMMARIZER_MODEL).")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")
-    ] = None,
-    max_reasks: Annotated[
-        int | None, typer.Option(min=0, max=10, help="Validation re-asks per question (default 2).")
-    ] = None,
-    timeout: Annotated[
-        float | None, typer.Option(min=1, help="Seconds per model request (default 300).")
-    ] = None,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    max_reasks: MaxReasks = None,
+    timeout: Timeout = None,
     backend: Annotated[
         BatchBackend,
         typer.Option(
@@ -122,8 +117,8 @@ def batch_command(
         bool,
         typer.Option("--cancel", help="openai-batch: cancel the batches in progress and stop."),
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    verbose: Verbose = False,
+    quiet: Quiet = False,
 ) -> None:
     """Summarize every new article under SOURCE…; resumable, idempotent, rate-limited.
 
