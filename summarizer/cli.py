@@ -2,7 +2,9 @@
 
 Exit codes: 0 success · 2 usage error · 3 input error (empty, binary, too large, missing file,
 bad JSON) · 4 configuration or provider error · 5 the model's output stayed invalid after every
-re-ask.
+re-ask. With several inputs, a failed one does not stop the others: each failure gets its own
+error line, the summaries that succeeded are still written, and the exit code is the first
+failure's.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 
 from summarizer._fetch import (
     FETCH_TIMEOUT,
@@ -30,6 +33,7 @@ from summarizer._fetch import (
 )
 from summarizer._version import __version__
 from summarizer.batch._command import batch_command
+from summarizer.batch._report import report_command
 from summarizer.client import check_endpoint
 from summarizer.config import Settings
 from summarizer.exceptions import (
@@ -40,9 +44,10 @@ from summarizer.exceptions import (
     ProviderError,
     SummarizerError,
 )
-from summarizer.models import ArticleSummary
+from summarizer.models import ArticleSummary, Usage
 from summarizer.pipeline import preview_prompts
 from summarizer.pipeline import summarize as summarize_text
+from summarizer.pricing import describe_cost, load_prices
 from summarizer.render import to_csv, to_html, to_jsonl, to_markdown
 
 __all__ = ["EXIT_INPUT", "EXIT_OUTPUT", "EXIT_PROVIDER", "MAX_FILE_BYTES", "app", "main"]
@@ -56,7 +61,8 @@ app = typer.Typer(
         "who answers, and what the article shows about the evidence.\n\n"
         "With no OPENAI_BASE_URL / OPENAI_API_KEY set, the embedded local model is used.\n\n"
         "Exit codes: 0 ok, 2 usage, 3 input error, 4 configuration/provider error, "
-        "5 model output invalid after every re-ask."
+        "5 model output invalid after every re-ask. With several inputs the others are still "
+        "summarized and written, and the exit code is the first failure's."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -105,11 +111,15 @@ def _read_source(source: str, *, fetch_timeout: float, allow_private: bool) -> A
     return _read(Path(source))
 
 
-def render(results: list[ArticleSummary], chosen: Format) -> str:
-    """The summaries in the chosen format; several articles make one document."""
+def render(results: list[ArticleSummary], chosen: Format, *, as_list: bool = False) -> str:
+    """The summaries in the chosen format; several articles make one document.
+
+    JSON is a list when there are several summaries or ``as_list`` (several inputs were given:
+    the shape must not depend on how many of them failed)."""
     if chosen is Format.json:
         docs = [r.model_dump(mode="json") for r in results]
-        return json.dumps(docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=2) + "\n"
+        doc = docs if as_list or len(docs) != 1 else docs[0]
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if chosen is Format.jsonl:
         return to_jsonl(results)
     if chosen is Format.csv:
@@ -133,24 +143,47 @@ def _write_atomic(path: Path, content: str) -> None:
         raise
 
 
-def _fail(exc: SummarizerError, verbose: bool) -> typer.Exit:
+def _exit_code(exc: SummarizerError) -> int:
+    if isinstance(exc, InputError):
+        return EXIT_INPUT
+    return EXIT_OUTPUT if isinstance(exc, OutputError) else EXIT_PROVIDER
+
+
+def _report(exc: SummarizerError, verbose: bool, source: str | None = None) -> None:
+    """One error line on stderr, naming ``source`` unless the message already starts with it;
+    the traceback and the local server's log only with ``verbose``."""
     if verbose:
         err.print_exception()
-    code = (
-        EXIT_INPUT
-        if isinstance(exc, InputError)
-        else EXIT_OUTPUT
-        if isinstance(exc, OutputError)
-        else EXIT_PROVIDER
-    )
-    kind = type(exc).__name__
-    err.print(f"[red]error[/] ({kind}): {exc.message}", highlight=False, markup=True)
+    message = exc.message
+    if source is not None:
+        where = "standard input" if source == "-" else source
+        message = message if message.startswith(where) else f"{where}: {message}"
+    err.print(f"[red]error[/] ({type(exc).__name__}): {escape(message)}", highlight=False)
     if isinstance(exc, LocalModelError) and exc.log_tail and verbose:
         err.print(exc.log_tail, markup=False, highlight=False)
-    return typer.Exit(code)
 
 
-@app.command()
+def _fail(exc: SummarizerError, verbose: bool) -> typer.Exit:
+    _report(exc, verbose)
+    return typer.Exit(_exit_code(exc))
+
+
+_SUMMARIZE_HELP = "\n\n".join(
+    [
+        "Summarize articles, printed (or written with --out) as one document in the chosen format.",
+        "Several articles give a JSON list, concatenated JSON lines or CSV rows (one header), "
+        "or one Markdown/HTML section per article.",
+        "An input that fails (missing, unreadable, refused URL, model error …) gets one error "
+        "line naming it and is left out; the others are still summarized and written, and a "
+        "last line gives the tokens and estimated cost of the run.",
+        "Exit codes: 0 ok, 2 usage, 3 input error, 4 configuration/provider error, 5 model "
+        "output invalid after every re-ask; with several inputs, the code of the first one "
+        "that failed.",
+    ]
+)
+
+
+@app.command(help=_SUMMARIZE_HELP)
 def summarize(
     paths: Annotated[
         list[str],
@@ -196,45 +229,76 @@ def summarize(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
 ) -> None:
-    """Summarize articles, printed (or written with --out) as one document in the chosen format.
-
-    Several articles give a JSON list, concatenated JSON lines or CSV rows (one header), or one
-    Markdown/HTML section per article.
-    """
+    """Summarize every input it can; see _SUMMARIZE_HELP for what the user is told."""
     chosen = format or (Format.md if sys.stdout.isatty() and out is None else Format.json)
-    results: list[ArticleSummary] = []
-    try:
-        for path in paths:
-            article = _read_source(path, fetch_timeout=fetch_timeout, allow_private=allow_private)
-            if not quiet:
-                err.print(f"summarizing {path} …", highlight=False)
-            results.append(
-                summarize_text(
-                    article.text,
-                    title=article.title,
-                    url=article.url,
-                    published=article.published,
-                    language=language or article.language,
-                    model=model,
-                    base_url=base_url,
-                    max_reasks=max_reasks,
-                    timeout=timeout,
-                )
-            )
-    except SummarizerError as exc:
+    try:  # settings and prices are the same for every input: fail once, before any work
+        settings = Settings.resolve(
+            model=model, base_url=base_url, max_reasks=max_reasks, timeout=timeout
+        )
+        load_prices()
+    except ConfigurationError as exc:
         raise _fail(exc, verbose) from None
-    rendered = render(results, chosen)
+    results: list[ArticleSummary] = []
+    failed: list[tuple[str, int]] = []
+    spent = Usage()
+    for source in paths:
+        try:
+            article = _read_source(source, fetch_timeout=fetch_timeout, allow_private=allow_private)
+            if not quiet:
+                err.print(f"summarizing {source} …", markup=False, highlight=False)
+            summary = summarize_text(
+                article.text,
+                title=article.title,
+                url=article.url,
+                published=article.published,
+                language=language or article.language,
+                settings=settings,
+            )
+        except SummarizerError as exc:
+            _report(exc, verbose, source)
+            failed.append((source, _exit_code(exc)))
+            spent += exc.usage or Usage()
+            continue
+        results.append(summary)
+        spent += summary.provenance.usage
+    if results:
+        _emit(render(results, chosen, as_list=len(paths) > 1), chosen, out)
+    if not quiet and (results or len(paths) > 1):
+        line = _summary_line(len(results), len(paths), failed, spent, settings)
+        err.print(line, markup=False, highlight=False)
+    if failed:
+        raise typer.Exit(failed[0][1])
+
+
+def _emit(rendered: str, chosen: Format, out: Path | None) -> None:
+    """Write to ``out`` atomically, or print (Markdown rendered with Rich on a terminal)."""
     if out is not None:
         try:
             _write_atomic(out, rendered)
         except OSError as exc:
-            err.print(f"[red]error[/] (OutputFile): cannot write {out}: {exc.strerror or exc}")
+            message = f"cannot write {out}: {exc.strerror or exc}"
+            err.print(f"[red]error[/] (OutputFile): {escape(message)}", highlight=False)
             raise typer.Exit(EXIT_INPUT) from None
     elif chosen is Format.md and sys.stdout.isatty():
         Console().print(Markdown(rendered))
     else:
         sys.stdout.write(rendered)
         sys.stdout.flush()
+
+
+def _summary_line(
+    done: int, given: int, failed: list[tuple[str, int]], spent: Usage, settings: Settings
+) -> str:
+    """What the run did and cost, failed articles' tokens included, and which inputs failed."""
+    line = (
+        f"summarized {done} of {given} input{'s' if given != 1 else ''} · {spent.requests} "
+        f"requests, {spent.prompt_tokens:,} prompt + {spent.completion_tokens:,} completion "
+        f"tokens · {describe_cost(spent, settings.model)} · {spent.seconds:.1f} s"
+    )
+    if failed:
+        names = ", ".join(source for source, _ in failed)
+        line += f" · failed: {names} (exit code {failed[0][1]}, the first failure's)"
+    return line
 
 
 @app.command()
@@ -313,6 +377,7 @@ def doctor(
 
 
 app.command("batch")(batch_command)
+app.command("report")(report_command)
 
 
 def main() -> None:

@@ -232,6 +232,11 @@ class Usage(BaseModel):
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
+    def __add__(self, other: Usage) -> Usage:
+        """Two usages together, e.g. every article of one command (``sum(u, Usage())``)."""
+        fields = Usage.model_fields
+        return Usage(**{name: getattr(self, name) + getattr(other, name) for name in fields})
+
 
 class Provenance(BaseModel):
     model_config = ConfigDict(extra="forbid")

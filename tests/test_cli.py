@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from summarizer import ArticleSummary
+import summarizer.cli as cli
+from summarizer import ArticleSummary, Usage, ValidationExhaustedError
 from summarizer._fetch import read_input
 from summarizer._html import extract_article
-from summarizer.cli import EXIT_INPUT, app
+from summarizer.cli import EXIT_INPUT, EXIT_OUTPUT, EXIT_PROVIDER, app
 from summarizer.config import LOCAL_MODEL_NAME
+from summarizer.pricing import PRICES_ENV
 from summarizer.render import CSV_HEADER
 from summarizer.testing import REPLAY_BASE_URL
 
@@ -222,3 +224,98 @@ def test_html_without_article_element_uses_every_paragraph() -> None:
 def test_unknown_format_is_a_usage_error() -> None:
     code, _, _ = _cli("summarize", str(KURSK), "--format", "pdf")
     assert code == 2
+
+
+# --- several inputs: a failure is reported and skipped, the rest is still written -------------
+
+
+@pytest.fixture
+def invalid_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An article whose summary fails as if the model never gave a valid answer (exit 5);
+    every other article goes through the real pipeline, replayed from the cassette."""
+    path = tmp_path / "invalid.txt"
+    path.write_text("Titre\nLe ministre a déclaré que tout va bien.", encoding="utf-8")
+    real = cli.summarize_text
+
+    def summarize(text: str, **kwargs: Any) -> ArticleSummary:
+        if text == path.read_text(encoding="utf-8"):
+            raise ValidationExhaustedError(
+                "no valid answer after 3 attempts; last problems: S9 does not exist",
+                attempts=3,
+                errors=["S9 does not exist"],
+                usage=Usage(prompt_tokens=1000, completion_tokens=100, requests=3),
+            )
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(cli, "summarize_text", summarize)
+    return path
+
+
+@pytest.mark.vcr
+def test_failed_inputs_get_one_line_each_and_the_others_are_written(
+    tmp_path: Path, invalid_article: Path
+) -> None:
+    missing, empty = tmp_path / "missing.txt", tmp_path / "empty.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    inputs = [str(missing), str(KURSK), str(invalid_article), str(empty)]
+    code, out, err = _cli("summarize", *inputs, "--format", "json", *REPLAY)
+    assert code == EXIT_INPUT  # the first failure's code: missing.txt
+    (doc,) = json.loads(out)  # a list: several inputs were given, one succeeded
+    assert doc["article"]["title"].startswith("Le Pentagone annonce")
+    lines = err.strip().splitlines()
+    assert len(lines) == 3 and "Traceback" not in err
+    assert lines[0] == f"error (InputError): {missing}: no such file; check the path"
+    assert lines[1].startswith(f"error (ValidationExhaustedError): {invalid_article}: no valid")
+    assert lines[2].startswith(f"error (InputError): {empty}: the article is empty")
+
+    code, _, _ = _cli("summarize", str(invalid_article), str(missing), "-f", "json", *REPLAY)
+    assert code == EXIT_OUTPUT  # the first failure decides, whatever its kind
+
+
+@pytest.mark.vcr
+def test_the_summary_line_counts_every_input_and_the_tokens_of_failed_ones(
+    tmp_path: Path, invalid_article: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PRICES_ENV, raising=False)
+    page = tmp_path / "report.md"
+    args = ["summarize", str(KURSK), str(invalid_article), "-f", "md", "-o", str(page)]
+    result = runner.invoke(app, [*args, "--base-url", REPLAY_BASE_URL])
+    assert result.exit_code == EXIT_OUTPUT
+    assert page.read_text(encoding="utf-8").startswith("# Le Pentagone annonce")
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "summarized 1 of 2 inputs · 12 requests, 6,834 prompt + 768 completion tokens · "
+        "est. cost $0.00 · "
+    )
+    assert last.endswith(f"failed: {invalid_article} (exit code 5, the first failure's)")
+
+
+def test_help_documents_the_exit_code_of_several_inputs() -> None:
+    code, out, _ = _cli("summarize", "--help")
+    assert code == 0
+    assert "with several inputs, the code of the first one that failed" in " ".join(out.split())
+
+
+def test_when_every_input_fails_nothing_is_written(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    missing = [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
+    code, out, err = _cli("summarize", *missing, "-f", "html", "-o", str(page), *REPLAY)
+    assert code == EXIT_INPUT and out == "" and not page.exists()
+    assert [line.split(": ")[1] for line in err.strip().splitlines()] == missing
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "message"),
+    [
+        ("SUMMARIZER_BACKEND", "bogus", "unknown backend 'bogus'"),
+        (PRICES_ENV, "/nonexistent/prices.json", "price file cannot be read"),
+    ],
+)
+def test_bad_configuration_fails_once_before_any_input(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(env, value)
+    code, out, err = _cli("summarize", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"))
+    assert code == EXIT_PROVIDER and out == ""
+    line = err.strip()
+    assert "\n" not in line and message in line and "a.txt" not in line
