@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
 
+from summarizer._cli_options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
 from summarizer._fetch import (
     FETCH_TIMEOUT,
     MAX_FILE_BYTES,
@@ -203,19 +204,13 @@ def summarize(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name (env SUMMARIZER_MODEL).")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")
-    ] = None,
+    model: Model = None,
+    base_url: BaseUrl = None,
     language: Annotated[
         str | None, typer.Option(help="BCP-47 language of the article; detected if omitted.")
     ] = None,
-    max_reasks: Annotated[
-        int | None, typer.Option(min=0, max=10, help="Validation re-asks per question (default 2).")
-    ] = None,
-    timeout: Annotated[
-        float | None, typer.Option(min=1, help="Seconds per model request (default 300).")
-    ] = None,
+    max_reasks: MaxReasks = None,
+    timeout: Timeout = None,
     fetch_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds allowed to fetch each URL input.")
     ] = FETCH_TIMEOUT,
@@ -226,8 +221,8 @@ def summarize(
             help="Let URL inputs reach private, loopback, link-local or reserved addresses.",
         ),
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
+    verbose: Verbose = False,
+    quiet: Quiet = False,
 ) -> None:
     """Summarize every input it can; see _SUMMARIZE_HELP for what the user is told."""
     chosen = format or (Format.md if sys.stdout.isatty() and out is None else Format.json)
@@ -307,7 +302,7 @@ def prompt(
     language: Annotated[
         str | None, typer.Option(help="BCP-47 language of the article; detected if omitted.")
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Print the prompts a summary starts with, and their estimated size; no model is called."""
     try:
