@@ -434,6 +434,8 @@ async def _in_order(calls: list[Callable[[], Awaitable[T]]], parallel: _Parallel
 async def _all_or_nothing(calls: list[Awaitable[Any]]) -> list[Any]:
     """Results in order; the first failure cancels the others (the article has failed, and
     its remaining questions would only spend tokens) and is raised as it is."""
+    if not calls:
+        return []  # asyncio.wait refuses an empty set: an article with no statement
     tasks = [asyncio.ensure_future(c) for c in calls]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

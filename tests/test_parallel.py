@@ -31,3 +31,12 @@ def test_defaults_and_bad_values() -> None:
     assert Settings.resolve(env={"SUMMARIZER_PARALLEL": "16"}).parallel_requests == 16
     with pytest.raises(ConfigurationError, match="at least 1"):
         Settings.resolve(env={"SUMMARIZER_PARALLEL": "0"})
+
+
+def test_an_article_without_statements_is_summarized_in_parallel_mode() -> None:
+    text = "Le pont a rouvert lundi.\n\nLes travaux ont duré trois mois et coûté deux millions."
+    with FakeOpenAI() as fake:
+        summarizer = fake_summarizer(fake.base_url, parallel_requests=4)
+        summary = asyncio.run(summarizer.asummarize(text))
+        assert fake.requests == 1  # the overview only
+    assert summary.claims == [] and summary.events
