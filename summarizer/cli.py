@@ -37,6 +37,7 @@ from summarizer.batch._command import batch_command
 from summarizer.batch._report import report_command
 from summarizer.client import check_endpoint
 from summarizer.config import Settings
+from summarizer.eval_cli import eval_command
 from summarizer.exceptions import (
     ConfigurationError,
     InputError,
@@ -373,6 +374,7 @@ def doctor(
 
 app.command("batch")(batch_command)
 app.command("report")(report_command)
+app.command("eval")(eval_command)
 
 
 def main() -> None:

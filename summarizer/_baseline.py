@@ -1,0 +1,123 @@
+"""The rule-based baseline of ``summarizer eval``: quotations plus a nearby speech verb.
+
+No model: every text between quotation marks (« », “ ”, „ “, straight quotes; three words or
+more) is an attribution; its speaker is the name (or pronoun) nearest to a reporting verb of
+the lexicon (``prompts/lexicon.json``) in the same sentence, else in the sentence before. It
+finds no indirect speech and no events, so any model pipeline has to beat it where it matters.
+Evidence and stance come from the lexicon's cue phrases alone ("unclear" without a cue), which
+is what the pipeline's ``basis: cue`` judgements do before any model is asked.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from summarizer import prompts
+from summarizer._candidates import _NAME, _NOT_NAMES, find_cues
+from summarizer.grounding import AlignedText, Sentence, quoted_segments, segment
+
+__all__ = ["baseline_prediction"]
+
+_PRONOUN = re.compile(
+    r"\b(?:he|she|they|il|elle|ils|elles|er|sie)\b|-t-(?:il|elle)\b", re.IGNORECASE
+)
+_SPEAKER_REACH = 80  # characters between a reporting verb and its speaker
+_STANCES = ("denies", "disputes", "deflects")  # the cues the pipeline also trusts
+
+
+@cache
+def _verbs() -> re.Pattern[str]:
+    verbs: list[str] = prompts.lexicon()["speech"]
+    alternatives = sorted((re.escape(v).replace("'", "['’]") for v in verbs), key=len)
+    return re.compile(r"(?<!\w)(?:" + "|".join(reversed(alternatives)) + r")(?!\w)", re.I)
+
+
+def baseline_prediction(doc_id: str, text: str, language: str | None = None) -> dict[str, Any]:
+    """The baseline's prediction for one document, in the gold prediction format."""
+    sentences = segment(text, language)
+    aligned = AlignedText(text)
+    quotes = quoted_segments(text, 0, len(text))
+    attributions = []
+    for start, end in quotes:
+        at = _sentence_at(sentences, start)
+        speaker, cue = None, None
+        if at is not None:
+            where = [at] + ([sentences[at.id - 2]] if at.id > 1 else [])
+            for s in where:
+                speaker, cue = _speaker(text, s, quotes)
+                if cue is not None:
+                    break
+        attributions.append(
+            {
+                "speaker": speaker,
+                "cue": cue,
+                "content": text[start:end],
+                "evidence": _evidence(sentences, at, aligned),
+                "stance": _stance(sentences, at, aligned),
+            }
+        )
+    return {"id": doc_id, "attributions": attributions, "events": []}
+
+
+def _sentence_at(sentences: list[Sentence], offset: int) -> Sentence | None:
+    return next((s for s in sentences if s.start <= offset < s.end), None)
+
+
+def _outside(offset: int, quotes: list[tuple[int, int]]) -> bool:
+    return not any(s - 1 <= offset <= e for s, e in quotes)
+
+
+def _speaker(
+    text: str, sentence: Sentence, quotes: list[tuple[int, int]]
+) -> tuple[str | None, str | None]:
+    """(speaker, cue) of the first reporting verb outside quotations in ``sentence``."""
+    part = text[sentence.start : sentence.end]
+    for verb in _verbs().finditer(part):
+        v_start, v_end = sentence.start + verb.start(), sentence.start + verb.end()
+        if not _outside(v_start, quotes):
+            continue
+        best: tuple[int, str] | None = None
+        for found in (*_names(part), *_pronouns(part)):
+            s, e = sentence.start + found[0], sentence.start + found[1]
+            if not _outside(s, quotes):
+                continue
+            distance = v_start - e if e <= v_start else s - v_end
+            if 0 <= distance <= _SPEAKER_REACH and (best is None or distance < best[0]):
+                best = (distance, found[2])
+        return (best[1] if best else None), verb.group(0)
+    return None, None
+
+
+def _names(part: str) -> list[tuple[int, int, str]]:
+    out = []
+    for m in _NAME.finditer(part):
+        words = m.group(0).split()
+        skip = 0
+        while skip < len(words) and words[skip].casefold().rstrip(".’'") in _NOT_NAMES:
+            skip += 1
+        name = " ".join(words[skip:]).strip("’'-")
+        if len(name) >= 3 and name.casefold() not in _NOT_NAMES:
+            out.append((m.start() + m.group(0).find(name), m.end(), name))
+    return out
+
+
+def _pronouns(part: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0).removeprefix("-t-")) for m in _PRONOUN.finditer(part)]
+
+
+def _evidence(sentences: list[Sentence], at: Sentence | None, aligned: AlignedText) -> str:
+    """The first evidence cue in the quote's sentence or the next two, else "unclear"."""
+    if at is None:
+        return "unclear"
+    ids = list(range(at.id, min(at.id + 2, len(sentences)) + 1))
+    cues = find_cues("evidence", sentences, ids, aligned)
+    return cues[0].label if cues else "unclear"
+
+
+def _stance(sentences: list[Sentence], at: Sentence | None, aligned: AlignedText) -> str | None:
+    if at is None:
+        return None
+    cues = [c for c in find_cues("stance", sentences, [at.id], aligned) if c.label in _STANCES]
+    return cues[0].label if cues else None

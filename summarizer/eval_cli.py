@@ -1,0 +1,382 @@
+"""``summarizer eval``: run the pipeline over gold documents and score it beside the baseline.
+
+The model runs through the nightly batch (:func:`~summarizer.batch.run_batch` and its SQLite
+store): a long evaluation killed half-way, or rerun with the same model and prompts, asks
+nothing twice. The scoring is :mod:`summarizer.evaluation`; the rule baseline is
+:mod:`summarizer._baseline`, computed on the same documents so each number has a reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from summarizer import prompts
+from summarizer._baseline import baseline_prediction
+from summarizer._cli_options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
+from summarizer.batch import BatchOptions, BatchStats, Store, Throttle, run_batch
+from summarizer.batch._store import StoreBusyError
+from summarizer.config import Settings
+from summarizer.evaluation import Counts, Similarity, score_documents, to_prediction
+from summarizer.exceptions import InputError, SummarizerError
+from summarizer.models import ArticleSummary
+from summarizer.pipeline import PROMPTS, Summarizer
+
+__all__ = ["EvalRun", "eval_command", "evaluate", "format_table", "load_gold", "select"]
+
+EXIT_INPUT, EXIT_PROVIDER, EXIT_BUSY = 3, 4, 7
+_LOG_EVERY = 10.0
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def load_gold(path: Path) -> list[dict[str, Any]]:
+    """The gold documents of a JSONL file, checked enough to score (``InputError`` if not)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from None
+    docs: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("text"), str) or not doc["text"]:
+            raise InputError(f'{where}: expected a gold document with "id" and "text"')
+        if not isinstance(doc.get("id"), str) or doc["id"] in seen:
+            raise InputError(f'{where}: "id" missing, not a string, or seen before')
+        for key in ("attributions", "events"):
+            if not isinstance(doc.get(key, []), list):
+                raise InputError(f'{where}: "{key}" must be a list')
+        seen.add(doc["id"])
+        docs.append(doc)
+    if not docs:
+        raise InputError(f"{path}: no gold documents")
+    return docs
+
+
+def select(
+    docs: Sequence[dict[str, Any]], limit: int | None = None, per_corpus: int | None = None
+) -> list[dict[str, Any]]:
+    """The first ``per_corpus`` documents of each corpus, then the first ``limit`` of those."""
+    kept: list[dict[str, Any]] = []
+    taken: dict[str, int] = {}
+    for doc in docs:
+        corpus = str(doc.get("source_corpus") or "unknown")
+        if per_corpus is not None and taken.get(corpus, 0) >= per_corpus:
+            continue
+        taken[corpus] = taken.get(corpus, 0) + 1
+        kept.append(doc)
+    return kept[:limit] if limit is not None else kept
+
+
+@dataclass
+class EvalRun:
+    """What one evaluation produced: predictions of both systems and how the model ran."""
+
+    docs: list[dict[str, Any]]
+    pipeline: dict[str, dict[str, Any]] | None
+    baseline: dict[str, dict[str, Any]]
+    seconds: list[float] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    capped: list[str] = field(default_factory=list)
+    model: str | None = None
+    prompt_version: str | None = None
+
+    def scores(self, sim: Similarity = "overlap") -> dict[str, dict[str, Counts]]:
+        out = {"baseline": score_documents(self.docs, self.baseline, sim)}
+        if self.pipeline is not None:
+            out = {"pipeline": score_documents(self.docs, self.pipeline, sim), **out}
+        return out
+
+    def report(self, sim: Similarity = "overlap") -> dict[str, Any]:
+        """The ``--out`` JSON: scores, run facts and every prediction."""
+        return {
+            "date": dt.date.today().isoformat(),
+            "model": self.model,
+            "prompt_version": self.prompt_version,
+            "similarity": sim,
+            "docs": len(self.docs),
+            "seconds_per_doc": round(statistics.mean(self.seconds), 1) if self.seconds else None,
+            "failed": self.failed,
+            "statement_cap_hit": self.capped,
+            "scores": {
+                system: {corpus: c.scores() for corpus, c in counts.items()}
+                for system, counts in self.scores(sim).items()
+            },
+            "predictions": {
+                "pipeline": list((self.pipeline or {}).values()),
+                "baseline": list(self.baseline.values()),
+            },
+        }
+
+
+async def evaluate(
+    docs: list[dict[str, Any]],
+    store: Store | None,
+    summarizer: Summarizer | None,
+    *,
+    throttle: Throttle | None = None,
+    retry_failed: bool = False,
+    on_progress: Callable[[BatchStats], None] | None = None,
+) -> EvalRun:
+    """Predictions of the baseline and, given a store and a summarizer, of the pipeline.
+
+    The gold documents go to :func:`run_batch` as a temporary JSONL (id, text, language,
+    title), so articles already done in ``store`` under this model and prompts are reused.
+    """
+    baseline = {d["id"]: baseline_prediction(d["id"], d["text"], d.get("lang")) for d in docs}
+    run = EvalRun(docs, None, baseline)
+    if store is None or summarizer is None:
+        return run
+    run.model = summarizer.settings.model
+    run.prompt_version = prompts.prompt_version(PROMPTS)
+    throttle = throttle or Throttle(1)
+    with tempfile.TemporaryDirectory(prefix="summarizer-eval-") as tmp:
+        inputs = Path(tmp) / "gold.jsonl"
+        with inputs.open("w", encoding="utf-8") as handle:
+            for d in docs:
+                article = {"id": d["id"], "text": d["text"], "language": d.get("lang")}
+                article["title"] = d.get("title")
+                handle.write(json.dumps(article, ensure_ascii=False) + "\n")
+        options = BatchOptions(concurrency=throttle.limit, retry_failed=retry_failed)
+        stats = await run_batch(
+            [inputs], store, summarizer, options, throttle=throttle, on_progress=on_progress
+        )
+    run.pipeline = {}
+    wanted = {d["id"] for d in docs}
+    for article_id, _source, _key, row in store.run_items(stats.run_id):
+        if article_id not in wanted:
+            continue
+        if row is None or row.state != "done" or row.result is None:
+            state = row.state if row is not None else "pending"
+            message = row.error_message if row is not None else None
+            run.failed[article_id] = f"{state}: {message or 'not summarized'}"
+            continue
+        summary = ArticleSummary.model_validate_json(row.result)
+        run.pipeline[article_id] = to_prediction(article_id, summary)
+        run.seconds.append(summary.provenance.usage.seconds)
+        if any(w.startswith("only the first") for w in summary.provenance.warnings):
+            run.capped.append(article_id)
+    return run
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def format_table(scores: Mapping[str, Mapping[str, Counts]]) -> str:
+    """A Markdown table: one row per corpus and system, overall last."""
+    head = (
+        "| corpus | system | docs | content P | content R | content F1 | speaker acc (pairs) "
+        "| trigger P | trigger R | trigger F1 | arg P | arg R | arg F1 |"
+    )
+    rows = [head, "|" + "---|" * 13]
+    corpora = [c for c in next(iter(scores.values())) if c != "overall"] + ["overall"]
+    for corpus in corpora:
+        for system, counts in scores.items():
+            s = counts[corpus].scores()
+            c, t, a, sp = s["content"], s["trigger"], s["argument"], s["speaker"]
+            att = c["docs"] > 0
+            ev = t["docs"] > 0
+            cells = [
+                corpus,
+                system,
+                str(s["docs"]),
+                *(_pct(c[k]) if att else "–" for k in ("precision", "recall", "f1")),
+                f"{_pct(sp['accuracy'])} ({sp['pairs']})" if att else "–",
+                *(_pct(t[k]) if ev else "–" for k in ("precision", "recall", "f1")),
+                *(_pct(a[k]) if ev else "–" for k in ("precision", "recall", "f1")),
+            ]
+            rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def format_labels(scores: Mapping[str, Mapping[str, Counts]], field_name: str) -> str:
+    """Accuracy and confusion matrix (rows gold, columns predicted) of ``evidence`` or
+    ``stance`` on matched pairs; empty when the gold labels none."""
+    out: list[str] = []
+    for system, counts in scores.items():
+        labels = counts["overall"].scores()[field_name]
+        if not labels["pairs"]:
+            continue
+        matrix: dict[str, dict[str, int]] = labels["confusion"]
+        columns = sorted({p for row in matrix.values() for p in row})
+        out.append(
+            f"{field_name}, {system}: accuracy {_pct(labels['accuracy'])} on "
+            f"{labels['pairs']} matched pairs (rows gold, columns predicted)"
+        )
+        out.append("| gold \\ predicted | " + " | ".join(columns) + " |")
+        out.append("|" + "---|" * (len(columns) + 1))
+        for gold in sorted(matrix):
+            out.append(
+                f"| {gold} | " + " | ".join(str(matrix[gold].get(p, 0)) for p in columns) + " |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+class _Progress:
+    """One line on stderr when an article finishes, and every 10 s while one is slow."""
+
+    def __init__(self, total: int, *, quiet: bool) -> None:
+        self.total, self.quiet = total, quiet
+        self.last = 0.0
+        self.finished = -1
+
+    def __call__(self, stats: BatchStats) -> None:
+        finished = stats.done + stats.failed + stats.skipped_done + stats.skipped_failed
+        now = time.monotonic()
+        if self.quiet or (finished == self.finished and now - self.last < _LOG_EVERY):
+            return
+        self.last, self.finished = now, finished
+        err.print(
+            f"{dt.datetime.now():%H:%M:%S} eval: {finished}/{self.total} documents "
+            f"({stats.done} summarized, {stats.failed} failed, {stats.skipped_done} from the "
+            f"store) · {stats.usage.total_tokens:,} tokens · {stats.elapsed:.0f} s",
+            markup=False,
+        )
+
+
+def eval_command(
+    gold: Annotated[
+        Path, typer.Argument(help="Gold JSONL (see EVAL.md): id, text, attributions, events.")
+    ],
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N documents (after --per-corpus).")
+    ] = None,
+    per_corpus: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N documents of each corpus.")
+    ] = None,
+    store: Annotated[
+        Path,
+        typer.Option(help="Batch store of the model's summaries; a rerun reuses what is done."),
+    ] = Path("summarizer-eval.db"),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the scores, run facts and predictions (JSON)."),
+    ] = None,
+    baseline_only: Annotated[
+        bool, typer.Option("--baseline-only", help="Score the rule baseline only; no model.")
+    ] = False,
+    similarity: Annotated[
+        str, typer.Option("--sim", help="Content similarity: overlap (default) or jaccard.")
+    ] = "overlap",
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Summarize again the documents that failed.")
+    ] = False,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    max_reasks: MaxReasks = None,
+    timeout: Timeout = None,
+    verbose: Verbose = False,
+    quiet: Quiet = False,
+) -> None:
+    """Score the pipeline on gold documents, beside the rule baseline, per corpus and overall.
+
+    Content P/R/F1 (word overlap ≥ 0.5, one-to-one), speaker accuracy on matched pairs, event
+    trigger and argument P/R/F1, and, where the gold labels them, evidence status and stance.
+    The summaries go through the batch store (--store): rerun the same command after an
+    interruption and only the missing documents are sent.
+
+    Exit codes: 0 ok · 3 input error · 4 configuration or provider error · 7 store busy.
+    """
+    if similarity not in ("overlap", "jaccard"):
+        err.print(f"[red]error[/] (InputError): --sim {similarity!r}: use overlap or jaccard")
+        raise typer.Exit(EXIT_INPUT)
+    sim: Similarity = "overlap" if similarity == "overlap" else "jaccard"
+    try:
+        docs = select(load_gold(gold), limit, per_corpus)
+        run = _run(docs, store, baseline_only, retry_failed, model, base_url, max_reasks, timeout,
+                   quiet)  # fmt: skip
+    except StoreBusyError as exc:
+        err.print(f"[red]error[/] (StoreBusy): {exc.message}")
+        raise typer.Exit(EXIT_BUSY) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: finished documents are in the store; run the same command again")
+        raise typer.Exit(130) from None
+    except (SummarizerError, ValidationError) as exc:
+        if verbose:
+            err.print_exception()
+        message = exc.message if isinstance(exc, SummarizerError) else str(exc).splitlines()[0]
+        err.print(f"[red]error[/] ({type(exc).__name__}): {message}")
+        raise typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_PROVIDER) from None
+    scores = run.scores(sim)
+    typer.echo(format_table(scores))
+    for name in ("evidence", "stance"):
+        labels = format_labels(scores, name)
+        if labels:
+            typer.echo("\n" + labels.rstrip())
+    if not quiet:
+        err.print(_facts(run), markup=False)
+    if out is not None:
+        out.write_text(json.dumps(run.report(sim), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _facts(run: EvalRun) -> str:
+    if run.pipeline is None:
+        return f"{len(run.docs)} documents, rule baseline only"
+    mean = f"{statistics.mean(run.seconds):.0f} s" if run.seconds else "–"
+    facts = (
+        f"{len(run.docs)} documents, model {run.model}, prompts {run.prompt_version}, "
+        f"{mean} per summarized document"
+    )
+    if run.failed:
+        facts += f"; {len(run.failed)} not summarized (scored as empty): " + ", ".join(run.failed)
+    if run.capped:
+        facts += f"; {len(run.capped)} hit the statement cap (later statements not attributed)"
+    return facts
+
+
+def _run(
+    docs: list[dict[str, Any]],
+    store_path: Path,
+    baseline_only: bool,
+    retry_failed: bool,
+    model: str | None,
+    base_url: str | None,
+    max_reasks: int | None,
+    timeout: float | None,
+    quiet: bool,
+) -> EvalRun:
+    if baseline_only:
+        return asyncio.run(evaluate(docs, None, None))
+    settings = Settings.resolve(
+        model=model, base_url=base_url, max_reasks=max_reasks, timeout=timeout
+    )
+    embedded = settings.backend == "local" and settings.base_url is None
+    throttle = Throttle(1 if embedded else 4)
+    progress = _Progress(len(docs), quiet=quiet)
+
+    async def main() -> EvalRun:
+        with Store(store_path) as store:
+            async with Summarizer(settings=settings, gate=throttle) as summarizer:
+                return await evaluate(
+                    docs,
+                    store,
+                    summarizer,
+                    throttle=throttle,
+                    retry_failed=retry_failed,
+                    on_progress=progress,
+                )
+
+    try:
+        return asyncio.run(main())  # BatchAborted is a SummarizerError: one line, exit 4
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
