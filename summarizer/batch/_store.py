@@ -209,7 +209,7 @@ class Store:
                 raise StoreError(f"{self.path} was opened read-only")
             self.db  # noqa: B018 - raises when closed
             self._writer = _Writer(self.path)
-        return self._writer.submit(sql, args, many)
+        return self._writer.submit(sql, _storable(args), many)
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -391,13 +391,34 @@ class _Writer:
                     (self._db.executemany if many else self._db.execute)(sql, args).lastrowid
                     for sql, args, many, _ in group
                 ]
-        except sqlite3.Error as exc:
-            error = StoreError(f"cannot write the batch store ({exc}); is the disk full?")
+        except Exception as exc:  # the thread must outlive any error, or every writer hangs
+            hint = "; is the disk full?" if isinstance(exc, sqlite3.Error) else ""
+            error = StoreError(f"cannot write the batch store ({type(exc).__name__}: {exc}){hint}")
             for *_, done in group:
                 done.set_exception(error)
             return
         for (*_, done), rowid in zip(group, ids, strict=True):
             done.set_result(int(rowid or 0))
+
+
+def _storable(value: Any) -> Any:
+    """``value`` with every string UTF-8 can hold, as SQLite needs: a file name whose bytes are
+    not UTF-8 (read as lone surrogates) is stored with those bytes escaped, never refused."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            try:
+                raw = value.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+            return raw.decode("utf-8", "backslashreplace")
+        return value
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_storable(v) for v in value)
+    return value
 
 
 def _take_lock(path: Path) -> int:
