@@ -276,7 +276,9 @@ class _Run:
 
     def _key(self, item: Item, text: str | None) -> str:
         if text is None:  # unreadable input: keyed by where it came from
-            return "input:" + hashlib.sha256(item.source.encode()).hexdigest()
+            # A file name need not be UTF-8 (lone surrogates in Python): hash what it is.
+            source = item.source.encode("utf-8", "surrogatepass")
+            return "input:" + hashlib.sha256(source).hexdigest()
         m = self.meta
         return run_key(text_sha256(text), m["prompt_version"], m["schema_hash"], m["model"])
 
