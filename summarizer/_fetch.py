@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from summarizer._html import extract_article
-from summarizer._input import MAX_CHARS, decode_bytes
+from summarizer._input import MAX_CHARS, decode_bytes, find_surrogate
 from summarizer.exceptions import InputError
 
 __all__ = [
@@ -121,6 +121,12 @@ def _json(text: str, where: str) -> ArticleInput:
     for key in _JSON_KEYS:
         if doc.get(key) is not None and not isinstance(doc[key], str):
             raise InputError(f'{where}: "{key}" must be a string, not {type(doc[key]).__name__}')
+        # JSON can escape half a surrogate pair ("\udcff"): a string no UTF-8 can hold.
+        if isinstance(doc.get(key), str) and (at := find_surrogate(doc[key])) is not None:
+            raise InputError(
+                f'{where}: "{key}" is not valid Unicode (a lone surrogate '
+                f"U+{ord(doc[key][at]):04X} at character {at:,})"
+            )
     published = doc.get("published")
     return ArticleInput(
         text=doc["text"],

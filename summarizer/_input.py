@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 
 from summarizer.exceptions import InputError
 
-__all__ = ["MAX_CHARS", "check_text", "decode_bytes", "text_sha256"]
+__all__ = [
+    "MAX_CHARS",
+    "check_text",
+    "decode_bytes",
+    "find_surrogate",
+    "text_sha256",
+]
 
 MAX_CHARS = 1_000_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
     (b"\xff\xfe", "utf-16"),
@@ -28,6 +36,11 @@ def check_text(text: object, *, max_chars: int = MAX_CHARS) -> str:
             f"the article has {len(text):,} characters, over the limit of {max_chars:,}; "
             "split it or raise max_chars"
         )
+    if (at := find_surrogate(text)) is not None:
+        raise InputError(
+            f"the article is not valid Unicode: a lone surrogate (U+{ord(text[at]):04X}) at "
+            f"character {at:,}; decode its bytes with errors='replace'"
+        )
     bad = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
     if bad > max(8, len(text) // 100):
         raise InputError(
@@ -41,6 +54,12 @@ def check_text(text: object, *, max_chars: int = MAX_CHARS) -> str:
         if bad
         else text
     )
+
+
+def find_surrogate(text: str) -> int | None:
+    """The index of the first lone surrogate (text that cannot be UTF-8), or None."""
+    found = _SURROGATE.search(text)
+    return None if found is None else found.start()
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
