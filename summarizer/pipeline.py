@@ -180,10 +180,10 @@ class Summarizer:
         outlet: str | None = None,
     ) -> ArticleSummary:
         """Summarize one article. Raises a :class:`~summarizer.exceptions.SummarizerError`."""
-        text = check_text(text)
+        original, text = text, check_text(text)
         language = language or detect_language(text)
         meter = Meter()
-        doc = _Document(text, language, published)
+        doc = _Document(text, language, published, original)
         client = await self._model_client()
         chunks = _chunks(doc.sentences, self.settings.max_input_tokens)
         parallel = _Parallel(self.settings.parallel_requests)
@@ -219,7 +219,7 @@ class Summarizer:
                 outlet=outlet,
                 url=url,
                 published=published,
-                sha256=text_sha256(text),
+                sha256=text_sha256(original),
                 chars=len(text),
             ),
             Provenance(
@@ -292,14 +292,23 @@ def _first_line(text: str) -> str | None:
 @dataclass
 class _Document:
     text: str
+    """What the model reads: the caller's text with control characters blanked."""
     language: str
     published: date | None
+    original: str = ""
+    """The caller's text (same length): every span is cut from it."""
     sentences: list[Sentence] = field(init=False)
     aligned: AlignedText = field(init=False)
 
     def __post_init__(self) -> None:
+        self.original = self.original or self.text
         self.sentences = segment(self.text, self.language)
         self.aligned = AlignedText(self.text)
+
+    def cut(self, start: int, end: int) -> Span:
+        """A span of the caller's text, so that ``text[start:end] == span.text`` holds for the
+        text the caller passed, NUL and control characters included."""
+        return Span.of(self.original, start, end)
 
     @property
     def context(self) -> dict[str, Any]:
@@ -307,7 +316,7 @@ class _Document:
 
     def span(self, ids: Sequence[int]) -> Span:
         first, last = self.sentences[min(ids) - 1], self.sentences[max(ids) - 1]
-        return Span.of(self.text, first.start, last.end)
+        return self.cut(first.start, last.end)
 
     def system_message(self, sentences: Sequence[Sentence]) -> dict[str, str]:
         numbered = render_numbered(list(sentences)).replace("</article", "</ article")
@@ -586,7 +595,7 @@ class _Builder:
             ev = Event(
                 id=f"e{len(self.events) + 1}",
                 what=e.what,
-                trigger=Span.of(doc.text, *found),
+                trigger=doc.cut(*found),
                 when=_time_ref(e.when, doc.published),
                 status=e.status,
                 reported_by=by_key[_source_key(speaker)].id if speaker else None,
@@ -623,8 +632,8 @@ class _Builder:
         quoted = quoted_segments(self.doc.text, s.start, s.end)
         if quoted:
             start, end = max(quoted, key=lambda q: q[1] - q[0])
-            return Span.of(self.doc.text, start, end)
-        return Span.of(self.doc.text, s.start, s.end)
+            return self.doc.cut(start, end)
+        return self.doc.cut(s.start, s.end)
 
     def _cues(self, kind: str, sentence_ids: list[int]) -> list[Cue]:
         return find_cues(kind, self.doc.sentences, sentence_ids, self.doc.aligned)
@@ -637,7 +646,7 @@ class _Builder:
         ]
 
     def _cue_span(self, cue: Cue) -> Span:
-        return Span.of(self.doc.text, cue.start, cue.end)
+        return self.doc.cut(cue.start, cue.end)
 
     def _window(self, draft: _Draft) -> list[int]:
         """The claim's sentence and the next two, unless another speaker takes over."""
