@@ -319,7 +319,7 @@ class _Document:
         return self.cut(first.start, last.end)
 
     def system_message(self, sentences: Sequence[Sentence]) -> dict[str, str]:
-        numbered = render_numbered(list(sentences)).replace("</article", "</ article")
+        numbered = _as_data(render_numbered(list(sentences)))
         return {
             "role": "system",
             "content": prompts.render(
@@ -376,7 +376,7 @@ def _attribution_user(doc: _Document, names: list[str], n: int) -> tuple[list[st
     options = here or [*_names_in(doc, names, window), REPORTER, UNNAMED]
     user = prompts.render(
         "attribution.user",
-        context=[{"id": s.id, "text": _one_line(s.text)} for s in window],
+        context=[{"id": s.id, "text": _as_data(_one_line(s.text))} for s in window],
         sentence=n,
         names=options,
     )
@@ -541,6 +541,18 @@ def _word_end(text: str, end: int, limit: int) -> int:
     return end
 
 
+# Article text in a prompt is data: it must not close the fence it sits in, nor spell a
+# chat-template token. llama.cpp parses "<|im_start|>" written in any message as the real
+# token, so an article could open a system turn of its own on the embedded model.
+_BREAKOUT = re.compile(r"</?(?=\s*(?:article|excerpt)\b)|<(?=\|)", re.IGNORECASE)
+
+
+def _as_data(text: str) -> str:
+    """``text`` safe inside a prompt's ``<article>``/``<excerpt>`` block (unchanged unless it
+    holds a tag of those or a ``<|…|>`` token: "</article" becomes "</ article")."""
+    return _BREAKOUT.sub(lambda m: m.group() + " ", text)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -697,7 +709,7 @@ class _Builder:
                     "evidence.user",
                     sentence=sentence.id,
                     speaker=draft.answer.speaker,
-                    claim=draft.quote.text[:400],
+                    claim=_as_data(draft.quote.text[:400]),
                 ),
             },
         ]
