@@ -21,17 +21,35 @@ from summarizer.grounding import AlignedText, Sentence, quoted_segments, segment
 __all__ = ["baseline_prediction"]
 
 _PRONOUN = re.compile(
-    r"\b(?:he|she|they|il|elle|ils|elles|er|sie)\b|-t-(?:il|elle)\b", re.IGNORECASE
+    r"\b(?:he|she|they|il|elle|ils|elles|lui|er|sie)\b|-t-(?:il|elle)\b", re.IGNORECASE
 )
+# "a indiqué la police", "a déclaré le porte-parole du Pentagone, Patrick Ryder"
+_AFTER_VERB = re.compile(
+    r"\s*(?P<np>(?:le|la|les|l['’]|un|une|the)\s*[^\W\d][^.;:,«»“”\"()\n]{1,60})"
+    r"(?:,\s*(?P<name>[A-ZÀ-Ö][\w’'-]+(?:\s+[A-ZÀ-Ö][\w’'-]+)+))?",
+    re.IGNORECASE,
+)
+_ANTECEDENT_REACH = 400
 _SPEAKER_REACH = 80  # characters between a reporting verb and its speaker
 _STANCES = ("denies", "disputes", "deflects")  # the cues the pipeline also trusts
 
 
 @cache
 def _verbs() -> re.Pattern[str]:
-    verbs: list[str] = prompts.lexicon()["speech"]
-    alternatives = sorted((re.escape(v).replace("'", "['’]") for v in verbs), key=len)
-    return re.compile(r"(?<!\w)(?:" + "|".join(reversed(alternatives)) + r")(?!\w)", re.I)
+    """The lexicon's reporting verbs, with the French forms it lists once: "a précisé" also
+    matches "a-t-il précisé", "ont précisé", "précise" and "précisent"."""
+    verbs: set[str] = set(prompts.lexicon()["speech"])
+    for verb in list(verbs):
+        if verb.startswith("a ") and verb.endswith("é"):
+            participle = verb[2:]
+            verbs |= {f"ont {participle}", participle[:-1] + "e", participle[:-1] + "ent"}
+    alternatives = []
+    for verb in sorted(verbs, key=len, reverse=True):
+        pattern = re.escape(verb).replace("'", "['’]")
+        if verb.startswith("a "):
+            pattern = r"a(?:-t-(?:il|elle))?\s+" + pattern[2:].lstrip("\\ ")
+        alternatives.append(pattern)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
 
 
 def baseline_prediction(doc_id: str, text: str, language: str | None = None) -> dict[str, Any]:
@@ -72,22 +90,41 @@ def _outside(offset: int, quotes: list[tuple[int, int]]) -> bool:
 def _speaker(
     text: str, sentence: Sentence, quotes: list[tuple[int, int]]
 ) -> tuple[str | None, str | None]:
-    """(speaker, cue) of the first reporting verb outside quotations in ``sentence``."""
+    """(speaker, cue) of the first reporting verb outside quotations in ``sentence``.
+
+    The speaker is the description right after the verb (a name in apposition wins), else the
+    name or pronoun nearest to the verb; a pronoun is replaced by the last name before it.
+    """
     part = text[sentence.start : sentence.end]
     for verb in _verbs().finditer(part):
         v_start, v_end = sentence.start + verb.start(), sentence.start + verb.end()
         if not _outside(v_start, quotes):
             continue
-        best: tuple[int, str] | None = None
-        for found in (*_names(part), *_pronouns(part)):
-            s, e = sentence.start + found[0], sentence.start + found[1]
+        after = _AFTER_VERB.match(text, v_end, sentence.end)
+        if after is not None:
+            return after["name"] or after["np"].strip(), verb.group(0)
+        best: tuple[int, int, str, bool] | None = None
+        candidates = [(*n, False) for n in _names(part)] + [(*p, True) for p in _pronouns(part)]
+        for s_, e_, found, pronoun in candidates:
+            s, e = sentence.start + s_, sentence.start + e_
             if not _outside(s, quotes):
                 continue
             distance = v_start - e if e <= v_start else s - v_end
             if 0 <= distance <= _SPEAKER_REACH and (best is None or distance < best[0]):
-                best = (distance, found[2])
-        return (best[1] if best else None), verb.group(0)
+                best = (distance, s, found, pronoun)
+        if best is None:
+            return None, verb.group(0)
+        if best[3]:
+            return _antecedent(text, best[1]) or best[2], verb.group(0)
+        return best[2], verb.group(0)
     return None, None
+
+
+def _antecedent(text: str, before: int) -> str | None:
+    """The last name written in the few hundred characters before ``before``."""
+    start = max(0, before - _ANTECEDENT_REACH)
+    names = _names(text[start:before])
+    return names[-1][2] if names else None
 
 
 def _names(part: str) -> list[tuple[int, int, str]]:
