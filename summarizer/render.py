@@ -40,10 +40,16 @@ def _cell(text: str | None) -> str:
     return (text or "").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
 
 
+def _md(text: str | None) -> str:
+    """Untrusted text in Markdown: a table cell that cannot break the table (:func:`_cell`),
+    and no raw HTML or link syntax for a Markdown viewer to bring to life."""
+    return _cell(text).replace("<", "\\<").replace("[", "\\[").replace("]", "\\]")
+
+
 def _evidence(e: Evidence) -> str:
     out = _BADGE[e.status.value]
     if e.cue is not None:
-        out += f" — “{_cell(e.cue.text)}”"
+        out += f" — “{_md(e.cue.text)}”"
     if e.basis is Basis.model:
         out += " *(model's guess, unverified)*"
     elif e.basis is Basis.not_assessed:
@@ -75,18 +81,16 @@ def _when(event: Event) -> str:
 
 def to_markdown(s: ArticleSummary) -> str:
     def who(source_id: str) -> str:
-        return _cell(speaker_label(s, source_id))
+        return _md(speaker_label(s, source_id))
 
-    lines = [f"# {_cell(s.article.title) or 'Article summary'}", ""]
-    meta = [f"language: {s.article.language}"]
+    lines = [f"# {_md(s.article.title) or 'Article summary'}", ""]
+    meta = [f"language: {_md(s.article.language)}"]
     if s.article.published:
         meta.append(f"published: {s.article.published.isoformat()}")
     if s.article.url:
-        meta.append(f"url: {s.article.url}")
+        meta.append(f"url: {_md(s.article.url)}")
     lines += [" · ".join(meta), "", "## Summary", ""]
-    lines += [
-        f"- {_cell(x.text)}" + (f" [{', '.join(x.refs)}]" if x.refs else "") for x in s.summary
-    ]
+    lines += [f"- {_md(x.text)}" + (f" [{', '.join(x.refs)}]" if x.refs else "") for x in s.summary]
     lines += [
         "",
         "## Claims",
@@ -96,14 +100,14 @@ def to_markdown(s: ArticleSummary) -> str:
     ]
     for c in s.claims:
         lines.append(
-            f"| {c.id} | {who(c.speaker)} | “{_cell(c.quote.text)}” | "
+            f"| {c.id} | {who(c.speaker)} | “{_md(c.quote.text)}” | "
             f"{c.commitment.value} | {_evidence(c.evidence)} |"
         )
         for r in (r for r in s.counterclaims if r.target == c.id):
             basis = "" if r.stance_basis is not Basis.model else " *(unverified)*"
-            note = f" — {_cell(r.stance_note)}" if r.stance_note else ""
+            note = f" — {_md(r.stance_note)}" if r.stance_note else ""
             lines.append(
-                f"| ↳ {r.id} | {who(r.speaker)} | “{_cell(r.quote.text)}” | "
+                f"| ↳ {r.id} | {who(r.speaker)} | “{_md(r.quote.text)}” | "
                 f"**{r.stance.value}**{basis}{note} | {_evidence(r.evidence)} |"
             )
     if s.events:
@@ -116,24 +120,24 @@ def to_markdown(s: ArticleSummary) -> str:
         ]
         for e in s.events:
             lines.append(
-                f"| {e.id} | {_cell(e.what)} | “{_cell(e.trigger.text)}” | {_cell(_when(e))} | "
+                f"| {e.id} | {_md(e.what)} | “{_md(e.trigger.text)}” | {_md(_when(e))} | "
                 f"{e.status.value} |"
             )
     if s.inconsistencies:
         lines += ["", "## Inconsistencies", ""]
         for i in s.inconsistencies:
-            quoted = " vs ".join(f"“{_cell(x.text)}”" for x in i.spans)
-            lines.append(f"- {_cell(i.what)}: {quoted}")
+            quoted = " vs ".join(f"“{_md(x.text)}”" for x in i.spans)
+            lines.append(f"- {_md(i.what)}: {quoted}")
     u = s.provenance.usage
     lines += [
         "",
-        f"---\nmodel {s.provenance.model} ({s.provenance.backend}) · prompts "
+        f"---\nmodel {_md(s.provenance.model)} ({s.provenance.backend}) · prompts "
         f"{s.provenance.prompt_version} · {u.requests} requests, {u.prompt_tokens} prompt + "
         f"{u.completion_tokens} completion tokens, {u.reasks} re-asks, "
         f"{u.transport_retries} retries, {u.seconds:.1f} s · "
-        f"{describe_cost(u, s.provenance.model)}",
+        f"{_md(describe_cost(u, s.provenance.model))}",
     ]
-    lines += [f"\n> warning: {_cell(w)}" for w in s.provenance.warnings]
+    lines += [f"\n> warning: {_md(w)}" for w in s.provenance.warnings]
     return "\n".join(lines) + "\n"
 
 

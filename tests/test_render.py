@@ -196,9 +196,10 @@ def test_markdown_cells_cannot_break_the_table() -> None:
     assert row.count(" | ") == 4  # five cells, whatever the quote holds
     answer = next(line for line in md.splitlines() if line.startswith("| ↳ cc1 |"))
     assert answer.count(" | ") == 4
-    assert f"**denies** — cue “Faux”; the model said {EVIL} |" in answer
+    escaped = EVIL.replace("<", "\\<")  # no raw HTML for a Markdown viewer
+    assert f"**denies** — cue “Faux”; the model said {escaped} |" in answer
     assert "> warning: dropped" in md
-    assert f"unknown price for model m{EVIL}" in md
+    assert f"unknown price for model m{escaped}" in md
     priced = s.model_copy(
         update={
             "provenance": s.provenance.model_copy(
