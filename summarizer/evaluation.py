@@ -278,6 +278,7 @@ class _Unit:
     resolved: str | None
     evidence: str | None
     stance: str | None
+    stance_labelled: bool  # only our own gold says which statements are responses
 
 
 def _gold_units(attributions: Iterable[Mapping[str, Any]]) -> list[_Unit]:
@@ -300,13 +301,14 @@ def _gold_units(attributions: Iterable[Mapping[str, Any]]) -> list[_Unit]:
                 a.get("speaker_resolved"),
                 a.get("evidence"),
                 a.get("stance"),
+                "stance" in a,
             )
         )
     return units
 
 
-def _fields(u: _Unit) -> tuple[str | None, str | None, str | None, str | None]:
-    return u.speaker, u.resolved, u.evidence, u.stance
+def _fields(u: _Unit) -> tuple[str | None, str | None, str | None, str | None, bool]:
+    return u.speaker, u.resolved, u.evidence, u.stance, u.stance_labelled
 
 
 def _norm_role(role: str) -> str:
@@ -379,7 +381,7 @@ def score_document(
                 c.speaker_correct += speaker_matches(p.get("speaker"), u.speaker, u.resolved)
             if u.evidence is not None:
                 c.evidence[(u.evidence, p.get("evidence") or NO_LABEL)] += 1
-            if u.stance is not None or p.get("stance") is not None:
+            if u.stance_labelled and (u.stance is not None or p.get("stance") is not None):
                 c.stance[(u.stance or NO_LABEL, p.get("stance") or NO_LABEL)] += 1
     gold_events = list(gold.get("events") or [])
     if gold_events:
