@@ -34,7 +34,7 @@ from instructor.core.exceptions import (
 from pydantic import BaseModel, ValidationError
 
 from summarizer import prompts
-from summarizer.config import Settings
+from summarizer.config import Secret, Settings
 from summarizer.exceptions import (
     AuthenticationError,
     BadRequestError,
@@ -170,7 +170,7 @@ class ModelClient:
         try:
             return await self.settings.retry.run(attempt, on_retry)
         except Exception as exc:
-            raise translate_provider_error(exc, meter) from exc
+            raise translate_provider_error(exc, meter, secret=self.settings.api_key) from exc
 
     async def ask(
         self,
@@ -330,15 +330,22 @@ def _completion_text(completion: Any) -> str:
     return str(calls[0].function.arguments) if calls else ""
 
 
-def translate_provider_error(exc: BaseException, meter: Meter) -> SummarizerError:
-    """Map an ``openai``/``httpx`` exception to our tree, keeping status, body and attempts."""
+def translate_provider_error(
+    exc: BaseException, meter: Meter, *, secret: Secret | None = None
+) -> SummarizerError:
+    """Map an ``openai``/``httpx`` exception to our tree, keeping status, body and attempts.
+
+    An endpoint may repeat the key it was sent in its error body ("Incorrect API key provided:
+    sk-…"): ``secret`` is masked in what we keep and in ``exc`` itself, which stays the
+    translated error's cause and is printed with it by ``--verbose``."""
     if isinstance(exc, SummarizerError):
         return exc
+    _mask_in_exception(exc, secret)
     attempts = int(getattr(exc, "attempts", 1))
     usage = meter.snapshot()
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
-        body = _excerpt(exc.response)
+        body = _mask(_excerpt(exc.response), secret)
         kind: type[ProviderError]
         if status in (401, 403):
             kind, hint = AuthenticationError, "check OPENAI_API_KEY and the model's access"
@@ -389,6 +396,24 @@ def translate_provider_error(exc: BaseException, meter: Meter) -> SummarizerErro
     )
 
 
+def _mask(text: str, secret: Secret | None) -> str:
+    if secret is None or len(secret.reveal()) < 8:
+        return text
+    return text.replace(secret.reveal(), secret.masked())
+
+
+def _mask_in_exception(exc: BaseException, secret: Secret | None) -> None:
+    """Mask ``secret`` in the words of a provider's exception (its message, args and body)."""
+    if secret is None or len(secret.reveal()) < 8:
+        return
+    exc.args = tuple(_mask(a, secret) if isinstance(a, str) else a for a in exc.args)
+    if isinstance(getattr(exc, "message", None), str):
+        exc.message = _mask(exc.message, secret)  # type: ignore[attr-defined]
+    body = getattr(exc, "body", None)
+    if body is not None and secret.reveal() in json.dumps(body, default=str):
+        exc.body = json.loads(_mask(json.dumps(body, default=str), secret))  # type: ignore[attr-defined]
+
+
 def _request(base_url: object) -> httpx2.Request:
     return httpx2.Request("POST", f"{str(base_url).rstrip('/')}/chat/completions")
 
@@ -424,5 +449,6 @@ def check_endpoint(settings: Settings) -> dict[str, str]:
     except SummarizerError as exc:
         return {"reachable": "no", "error": exc.message}
     except Exception as exc:
-        return {"reachable": "no", "error": translate_provider_error(exc, Meter()).message}
+        error = translate_provider_error(exc, Meter(), secret=settings.api_key)
+        return {"reachable": "no", "error": error.message}
     return {"reachable": "yes", "detail": what, "seconds": f"{time.monotonic() - started:.1f}"}
