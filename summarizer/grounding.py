@@ -30,6 +30,7 @@ raises.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 import threading
@@ -393,6 +394,12 @@ def _is_strippable(c: str) -> bool:
 def normalize_for_match(text: str) -> str:
     """The key :func:`find_span` compares: normalised, edges' spaces/quotes/punctuation
     stripped. Two strings match when one's key occurs in the other's normalised text."""
+    # Short needles are mostly the lexicon's phrases and names, searched in every sentence of
+    # every article (~200 times an article: 13 % of a batch's CPU before this cache).
+    return _cached_match_key(text) if len(text) <= 80 else _match_key(text)
+
+
+def _match_key(text: str) -> str:
     norm, _ = _normalize(text)
     start, end = 0, len(norm)
     while start < end and _is_strippable(norm[start]):
@@ -400,6 +407,9 @@ def normalize_for_match(text: str) -> str:
     while end > start and _is_strippable(norm[end - 1]):
         end -= 1
     return norm[start:end]
+
+
+_cached_match_key = functools.lru_cache(maxsize=8192)(_match_key)
 
 
 class AlignedText:
