@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, get_args, get_origin
+from typing import Any, Protocol, TypeVar, cast, get_args, get_origin
 
 import httpx2
 import instructor
@@ -64,6 +65,25 @@ _MODES = {
 
 
 _CHARS_PER_TOKEN = 3.5
+
+_INSTRUCTOR_MODELS: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def _instructor_model(model: type[M]) -> type[M]:
+    """``model`` as instructor uses it (a ``ResponseSchema`` subclass), made once per class.
+
+    Given a plain pydantic model, instructor creates a new subclass on every request, so its
+    schema cache (keyed by class) always misses and the JSON schema is generated again: 20 %
+    of a batch's CPU in a profile (benchmarks/README.md). Classes made per call (the
+    attribution model with its speaker enum) are not kept: they would only pile up.
+    """
+    found = _INSTRUCTOR_MODELS.get(model)
+    if found is None:
+        found = instructor.response_schema(model)
+        module = sys.modules.get(model.__module__)
+        if getattr(module, model.__qualname__, None) is model:
+            _INSTRUCTOR_MODELS[model] = found
+    return cast("type[M]", found)
 
 
 class RequestGate(Protocol):
@@ -201,7 +221,7 @@ class ModelClient:
                 # No ``context`` for instructor: it would render the messages, article text
                 # included, as Jinja templates. Grounding is checked by a second validation.
                 parsed: Any = await self._create(
-                    response_model=response_model,
+                    response_model=_instructor_model(response_model),
                     messages=conversation,
                     max_retries=0,
                     model=settings.model,
