@@ -132,11 +132,19 @@ class Cue:
     sentence: int
 
 
+# Quotation marks that open a JSON object ({"speaker": …) quote nobody: an article carrying a
+# fake model answer must not have it attributed to the name it holds.
+_JSON_OBJECT = re.compile(r'\{\s*["“]\w+["”]\s*:')
+
+
 def statement_sentences(sentences: list[Sentence], aligned: AlignedText) -> list[int]:
-    """Ids of sentences that quote someone or use a reporting verb ("a déclaré", "said")."""
+    """Ids of sentences that quote someone or use a reporting verb ("a déclaré", "said");
+    not those holding a JSON object, whose quotation marks are syntax."""
     verbs: list[str] = prompts.lexicon()["speech"]
     out = []
     for s in sentences:
+        if _JSON_OBJECT.search(s.text):
+            continue
         if any(q in s.text for q in _QUOTES) or any(
             aligned.find(v, s.start, s.end) is not None for v in verbs
         ):
