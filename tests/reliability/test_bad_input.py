@@ -260,7 +260,7 @@ def test_100k_one_line_articles_are_read_checked_and_keyed_in_bounded_time(
 ) -> None:
     """The batch's input side at scale: 100,000 one-line articles streamed from JSONL, each
     checked and keyed as the runner does (a full run with a stub model is the memory test's
-    20,000; 100,000 through the store take about 50 s, too long for every CI run)."""
+    20,000; 100,000 through the store took 59 s on 2 shared cores, too long for every run)."""
     n = 100_000
     path = tmp_path / "lines.jsonl"
     with path.open("w", encoding="utf-8") as handle:
