@@ -87,6 +87,15 @@ def test_the_command_line_refuses_them_with_exit_3_and_one_line(
 
 
 @pytest.mark.parametrize(
+    "url",
+    ["file:///etc/passwd", "gopher://127.0.0.1:70/_x", "ftp://127.0.0.1/x", "javascript:alert(1)"],
+)
+def test_only_http_and_https_urls_are_fetched(url: str) -> None:
+    with pytest.raises(InputError, match=r"only http:// and https:// URLs can be fetched"):
+        fetch_url(url, timeout=5, allow_private=True)
+
+
+@pytest.mark.parametrize(
     "location",
     ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1:70/_x", "data:,secret"],
 )
