@@ -32,6 +32,7 @@ from summarizer.models import Usage
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ROUNDS = 6
+ROWS = 60  # of the good store: a few pages of results
 
 # Sixteen coroutines write articles (start, then finish with a 2 kB result) as fast as the
 # store allows; each prints an article's number once finish() has returned, i.e. committed.
@@ -150,9 +151,9 @@ def good_store(tmp_path: Path) -> Path:
     path = tmp_path / "good.db"
     with Store(path) as store:
         run = store.begin_run(model="m", prompt_version="p", schema_hash="s", settings={})
-        for i in range(200):
+        for i in range(ROWS):
             store.start(f"k{i}", _meta(f"k{i}"), run)
-            store.finish(f"k{i}", usage=Usage(), result=json.dumps({"n": i, "pad": "y" * 300}))
+            store.finish(f"k{i}", usage=Usage(), result=json.dumps({"n": i, "pad": "y" * 1500}))
     return path
 
 
@@ -172,14 +173,14 @@ def test_a_store_of_a_newer_version_is_refused_without_losing_a_row(good_store: 
     with pytest.raises(StoreError, match="newer summarizer"):
         Store(good_store).open()
     with sqlite3.connect(good_store) as db:
-        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 200
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == ROWS
 
 
 def test_a_garbage_wal_beside_a_good_store_loses_no_committed_row(good_store: Path) -> None:
     wal = good_store.with_name(good_store.name + "-wal")
     wal.write_bytes(random.Random(1).randbytes(64 * 1024))
     with Store(good_store) as store:
-        assert store.counts()["done"] == 200
+        assert store.counts()["done"] == ROWS
     with sqlite3.connect(good_store) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
