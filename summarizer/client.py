@@ -171,6 +171,10 @@ class ModelClient:
                     gate.release(estimate, None, exc)
                 raise openai.APITimeoutError(request=_request(self._openai.base_url)) from exc
             except BaseException as exc:
+                if isinstance(exc, asyncio.CancelledError):
+                    # The article failed elsewhere; this request may not have left, and its
+                    # answer will never be read: not counted, so usage never overstates.
+                    meter.usage.requests -= 1
                 if gate is not None:
                     gate.release(estimate, None, exc)
                 raise

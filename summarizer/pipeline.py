@@ -43,7 +43,12 @@ from summarizer._input import check_text, text_sha256
 from summarizer._language import detect_language
 from summarizer.client import Meter, ModelClient, RequestGate
 from summarizer.config import Backend, Mode, Settings
-from summarizer.exceptions import ConfigurationError, LocalModelError, ProviderUnavailableError
+from summarizer.exceptions import (
+    ConfigurationError,
+    LocalModelError,
+    ProviderUnavailableError,
+    SummarizerError,
+)
 from summarizer.grounding import AlignedText, Sentence, quoted_segments, render_numbered, segment
 from summarizer.models import (
     ArticleMeta,
@@ -203,9 +208,12 @@ class Summarizer:
                 )
             built = _Builder(doc, chunks, attributions, _merge(merged))
             await built.judge_evidence(client, meter, parallel)
-        except ProviderUnavailableError as exc:
+        except SummarizerError as exc:
+            # The error's usage was taken when it was raised; the article's other questions,
+            # cancelled since, may have sent requests after that. The article's cost is all.
+            exc.usage = meter.snapshot()
             server = self._server
-            if server is None or server.alive():
+            if not isinstance(exc, ProviderUnavailableError) or server is None or server.alive():
                 raise
             raise LocalModelError(
                 "the embedded model server stopped during the request (out of memory?); it is "

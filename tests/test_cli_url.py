@@ -175,7 +175,8 @@ def test_the_content_type_chooses_the_reader(
 
 
 def test_an_unsupported_content_type_is_an_input_error(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/img").respond_with_data(b"\x89PNG", content_type="image/png")
+    # Bytes that are not a PNG signature: the Content-Type alone must refuse them.
+    httpserver.expect_request("/img").respond_with_data(b"pixels", content_type="image/png")
     code, _, err = _cli(httpserver.url_for("/img"), "--allow-private")
     assert code == EXIT_INPUT and "image/png" in _one_line(err)
 
