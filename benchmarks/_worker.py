@@ -295,6 +295,18 @@ def cmd_rss(args: argparse.Namespace) -> dict[str, Any]:
         if p.exists()
     )
     out_bytes = (tmp / "out.jsonl").stat().st_size
+    # As written, pages are part empty (a pending row is inserted, then updated with its
+    # result), by how much depends on how writes interleaved; VACUUM INTO gives the compact
+    # size, and the results' own bytes are the floor.
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+    try:
+        result_bytes = db.execute("SELECT sum(length(result)) FROM articles").fetchone()[0] or 0
+        db.execute("VACUUM INTO ?", (str(tmp / "compact.db"),))
+    finally:
+        db.close()
+    compact_bytes = (tmp / "compact.db").stat().st_size
     for p in tmp.iterdir():
         p.unlink()
     tmp.rmdir()
@@ -310,6 +322,8 @@ def cmd_rss(args: argparse.Namespace) -> dict[str, Any]:
         "ru_maxrss_mb": peak_rss_mb(),
         "store_bytes": store_bytes,
         "store_bytes_per_article": store_bytes / args.n,
+        "store_compact_bytes_per_article": compact_bytes / args.n,
+        "result_bytes_per_article": result_bytes / args.n,
         "out_bytes_per_article": out_bytes / args.n,
     }
 

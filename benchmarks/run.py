@@ -486,7 +486,9 @@ def table(results: dict[str, Any]) -> str:
                 f"peak RSS, {row['n']:,} articles, {row['mode']} summarizer",
                 f"{row['ru_maxrss_mb']:.0f} MB (in-run growth after 10 %: "
                 f"{row['rss_peak_sampled_mb'] - row['rss_at_10pct_mb']:+.1f} MB); store "
-                f"{row['store_bytes_per_article'] / 1024:.1f} KiB/article; {row['wall_s']:.0f} s",
+                f"{row['store_bytes_per_article'] / 1024:.1f} KiB/article as written, "
+                f"{row['store_compact_bytes_per_article'] / 1024:.1f} KiB vacuumed (result JSON "
+                f"{row['result_bytes_per_article'] / 1024:.1f} KiB); {row['wall_s']:.0f} s",
                 "–",
             )
         for mode in ("stub", "full"):
@@ -628,7 +630,12 @@ def main() -> None:
                 n = p["throughput_n"]
                 what = f"the C={c} night of item 1 ({n:,} one-request articles)"
                 nights.append((what, tmp / "throughput.jsonl", tmp / f"night-c{c}.db"))
-            for row in items.get("scale", {}).get("rows", [])[-1:]:
+            scale_rows = items.get("scale", {}).get("rows", [])
+            for mode in ("stub", "full"):  # the biggest night of each kind
+                mine = [r for r in scale_rows if r["mode"] == mode]
+                if not mine:
+                    continue
+                row = max(mine, key=lambda r: int(r["n"]))
                 store = Path(row["store"])
                 what = f"the {row['n']:,}-article night of item 3 ({row['mode']} summarizer)"
                 nights.append((what, store.with_suffix(".jsonl"), store))
