@@ -593,10 +593,16 @@ def main() -> None:
         help="do not run the local model benchmark; report benchmarks/local_model.json",
     )
     parser.add_argument("--only", help=f"comma-separated items among {', '.join(ITEMS)}")
+    parser.add_argument(
+        "--concurrency",
+        help="comma-separated C values for item 1, instead of 8,32,128 (e.g. to repeat one)",
+    )
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else set(ITEMS)
-    p = QUICK if args.quick else FULL
+    p = dict(QUICK if args.quick else FULL)
+    if args.concurrency:
+        p["throughput_c"] = tuple(int(c) for c in args.concurrency.split(","))
     started = time.perf_counter()
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
