@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from summarizer import prompts
 from summarizer.grounding import AlignedText, Sentence
 
-__all__ = ["REPORTER", "UNNAMED", "Cue", "candidate_names", "find_cues", "statement_sentences"]
+__all__ = [
+    "REPORTER",
+    "UNNAMED",
+    "Cue",
+    "candidate_names",
+    "find_cues",
+    "mentions",
+    "statement_sentences",
+]
 
 UNNAMED = "unnamed source"
 REPORTER = "the reporter"
@@ -124,6 +132,27 @@ _NOT_NAMES = frozenset(
 )
 
 
+# Capitalised at the start of a sentence, never anybody who speaks: dates, time adverbs,
+# quantifiers and the like, in French, English and German.
+_DATES_AND_ADVERBS = """
+    janvier février mars avril mai juin juillet août septembre octobre novembre décembre
+    lundi mardi mercredi jeudi vendredi samedi dimanche aujourd'hui aujourd’hui hier demain
+    déjà tout tous toute toutes notre nos votre vos puis ensuite enfin encore aussi même
+    january february march april june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
+    earlier later now then when where why how what who which if as so also still yet
+    those there here thousands hundreds millions many most some all both each every no not
+    januar februar märz juni juli oktober dezember montag dienstag mittwoch donnerstag
+    freitag samstag sonntag heute gestern morgen auch noch dann jetzt viele alle insgesamt
+    allein dabei damit deshalb jedoch zudem bereits im am beim vom zum zur ins in auf mit bei
+    von zu aus über unter gegen ohne wie als wenn dass
+"""
+_NOT_NAMES |= frozenset(_DATES_AND_ADVERBS.split())
+# An English contraction ("It’s", "Don’t", "We’re") is not a name; a possessive ("Warren’s")
+# is a name already found without it.
+_CONTRACTION = re.compile(r"(?P<base>\w+)['’](?P<tail>s|m|re|ve|ll|d|t)", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Cue:
     label: str
@@ -160,16 +189,58 @@ def candidate_names(text: str, limit: int = 24) -> list[str]:
     found: list[str] = []
     for match in _NAME.finditer(text):
         words = re.split(r"\s+", match.group(0))
-        while words and words[0].casefold().rstrip(".’'") in _NOT_NAMES:
+        while words and (
+            words[0].casefold().rstrip(".’'") in _NOT_NAMES or _ELIDED.match(words[0])
+        ):
             words.pop(0)
         name = " ".join(words).strip("’'-")
-        if len(name) < 3 or name.casefold() in _NOT_NAMES or (name.isupper() and len(name) > 12):
+        if (
+            len(name) < 3
+            or name.casefold() in _NOT_NAMES
+            or (name.isupper() and len(name) > 12)
+            or _CODE.search(name)
+            or _contraction(name)
+        ):
             continue
         if name not in found:
             found.append(name)
+    found = [n for n in found if not _possessive_of(n, found)]
     kept = [n for n in found if not any(n != m and n in m.split() for m in found)]
     kept = [n for n in kept if not any(n != m and f" {n}" in f" {m}" for m in kept)]
     return kept[:limit]
+
+
+def _contraction(name: str) -> bool:
+    match = _CONTRACTION.fullmatch(name)
+    return match is not None and (
+        match["tail"].casefold() != "s" or match["base"].casefold() in _NOT_NAMES
+    )
+
+
+def _possessive_of(name: str, found: list[str]) -> bool:
+    match = _CONTRACTION.fullmatch(name.rsplit(" ", 1)[-1])
+    if match is None or match["tail"].casefold() != "s":
+        return False
+    base = name[: len(name) - 2]
+    return any(m != name and (m == base or base in mentions(m)) for m in found)
+
+
+# A sentence-initial elided word ("J'ai", "L'armée", "Qu'il") is capitalised without being a
+# name (but "D'Alema", "O'Brien" are); nor is a code such as the rating "Baa3".
+_ELIDED = re.compile(r"(?:[CDJLMNST]|Qu)['’][a-zà-ÿ]")
+_CODE = re.compile(r"[^\W\d_]\d")
+_PERSON = re.compile(r"[A-ZÀ-ÖØ-ÞА-Я][\w’'\-]+(?: [A-ZÀ-ÖØ-ÞА-Я][\w’'\-]+){1,2}")
+
+
+def mentions(name: str) -> list[str]:
+    """How the article may refer to ``name``: whole, and for a person's name of two or three
+    capitalised words by its last one ("Figueroa said" after "Melezia Figueroa"), as news style
+    does after the first mention."""
+    if _PERSON.fullmatch(name):
+        surname = name.rsplit(" ", 1)[1]
+        if len(surname) >= 3:
+            return [name, surname]
+    return [name]
 
 
 def find_cues(

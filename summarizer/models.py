@@ -382,7 +382,7 @@ def attribution_model(names: list[str]) -> type[AttributionAnswer]:
 class EventAnswer(BaseModel):
     sentence: int
     trigger: Annotated[str, Field(min_length=1, max_length=40)] = Field(
-        description="one to four words of that sentence naming the event, copied exactly"
+        description="the word of that sentence naming the event, copied exactly"
     )
     what: _Short
     when: Annotated[str, Field(max_length=60)] | None = None
@@ -398,7 +398,7 @@ class EventAnswer(BaseModel):
             if got[1].find_words(self.trigger, s.start, s.end) is None:
                 raise ValueError(
                     f"trigger {self.trigger[:60]!r} is not written in S{self.sentence}; copy "
-                    f"one to four exact words of S{self.sentence}"
+                    f"the word of S{self.sentence} that names the event"
                 )
         return self
 

@@ -36,6 +36,7 @@ from summarizer._candidates import (
     Cue,
     candidate_names,
     find_cues,
+    mentions,
     relayed_statement,
     statement_sentences,
 )
@@ -424,6 +425,35 @@ async def _attribute(
     return dict(zip(ids, answers, strict=True))
 
 
+def _model_evidence(answer: EvidenceAnswer, claim_sentence: int, doc: _Document) -> Evidence:
+    """The model's evidence answer as reported: a status that says the article shows something
+    needs the sentence that shows it, else it is ``unclear``."""
+    if answer.cue_sentence is None and answer.status not in _NEEDS_NO_SENTENCE:
+        # "The article shows evidence" with no sentence that shows it cannot be checked; the
+        # 1.5B model answers `provided` this way for most claims, opinions included.
+        return Evidence(
+            status=EvidenceStatus.unclear,
+            basis=Basis.model,
+            note=f"the model said {answer.status.value} but named no sentence showing it",
+        )
+    # A cue is worth showing when it points elsewhere than the claim's own sentence.
+    cue = (
+        doc.span([answer.cue_sentence])
+        if answer.cue_sentence and answer.cue_sentence != claim_sentence
+        else None
+    )
+    return Evidence(
+        status=answer.status,
+        cue=cue,
+        basis=Basis.model,
+        note="the model's judgement, not backed by a cue phrase",
+    )
+
+
+_NEEDS_NO_SENTENCE = frozenset({EvidenceStatus.not_applicable, EvidenceStatus.unclear})
+"""Evidence answers that say the article shows nothing, so need no sentence to point to."""
+
+
 class _Parallel:
     """How many questions of one article may be in flight at once, shared by all its passes."""
 
@@ -467,7 +497,12 @@ async def _all_or_nothing(calls: list[Awaitable[Any]]) -> list[Any]:
 
 
 def _names_in(doc: _Document, names: list[str], sentences: list[Sentence]) -> list[str]:
-    return [n for n in names if any(doc.aligned.find(n, s.start, s.end) for s in sentences)]
+    """The names mentioned in ``sentences``, whole or by surname alone."""
+    return [
+        n
+        for n in names
+        if any(doc.aligned.find(m, s.start, s.end) for m in mentions(n) for s in sentences)
+    ]
 
 
 async def _overview(
@@ -724,18 +759,7 @@ class _Builder:
         answer = await client.ask(
             EvidenceAnswer, messages, meter=meter, context=self.doc.context, max_tokens=60
         )
-        # A cue is worth showing when it points elsewhere than the claim's own sentence.
-        cue = (
-            self.doc.span([answer.cue_sentence])
-            if answer.cue_sentence and answer.cue_sentence != draft.sentence
-            else None
-        )
-        return Evidence(
-            status=answer.status,
-            cue=cue,
-            basis=Basis.model,
-            note="the model's judgement, not backed by a cue phrase",
-        )
+        return _model_evidence(answer, draft.sentence, self.doc)
 
     def _stance(self, draft: _Draft) -> tuple[Stance, Basis, str | None]:
         model = draft.answer.stance

@@ -8,11 +8,13 @@ from pathlib import Path
 from summarizer._candidates import (
     candidate_names,
     find_cues,
+    mentions,
     relayed_statement,
     statement_sentences,
 )
 from summarizer.grounding import AlignedText, segment
-from summarizer.pipeline import _chunks
+from summarizer.models import EvidenceAnswer, EvidenceStatus
+from summarizer.pipeline import _attribution_user, _chunks, _Document, _model_evidence
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = (DATA / "kursk.fr.txt").read_text(encoding="utf-8")
@@ -63,3 +65,46 @@ def test_a_relayed_statement_belongs_to_its_subject_via_the_relay() -> None:
         "Reuters",
         "Smith",
     )
+
+
+def test_a_person_named_by_surname_alone_is_offered_under_the_full_name() -> None:
+    text = (
+        "Melezia Figueroa dirige le syndicat. Le maire a parlé hier.\n"
+        "« Nous ne céderons pas », a déclaré Figueroa."
+    )
+    doc = _Document(text, "fr", None)
+    names = candidate_names(text)
+    options, _user = _attribution_user(doc, names, 3)
+    assert options == ["Melezia Figueroa"]
+    assert mentions("Melezia Figueroa") == ["Melezia Figueroa", "Figueroa"]
+    # An institution is not a person: "Défense" alone is not the ministry.
+    assert mentions("Ministère de la Défense") == ["Ministère de la Défense"]
+
+
+def test_elided_words_and_codes_are_not_offered_as_speakers() -> None:
+    text = (
+        "J'ai vu la note Baa3. L'armée de Moody's a parlé. C'est D'Alema qui a répondu à O'Brien, "
+        "comme Russie-1 l'a dit."
+    )
+    names = candidate_names(text)
+    assert names == ["Moody's", "D'Alema", "O'Brien", "Russie-1"]
+
+
+def test_a_model_evidence_status_needs_the_sentence_that_shows_it() -> None:
+    doc = _Document("Le ministre affirme que tout va bien. Il cite un rapport.", "fr", None)
+    unshown = _model_evidence(EvidenceAnswer(status=EvidenceStatus.provided), 1, doc)
+    assert unshown.status is EvidenceStatus.unclear
+    assert unshown.note and "provided" in unshown.note
+    shown = _model_evidence(EvidenceAnswer(status=EvidenceStatus.provided, cue_sentence=2), 1, doc)
+    assert shown.status is EvidenceStatus.provided
+    assert shown.cue is not None and shown.cue.text == "Il cite un rapport."
+    opinion = _model_evidence(EvidenceAnswer(status=EvidenceStatus.not_applicable), 1, doc)
+    assert opinion.status is EvidenceStatus.not_applicable
+
+
+def test_dates_adverbs_contractions_and_possessives_are_not_offered_as_speakers() -> None:
+    text = (
+        "Elizabeth Warren questioned the bank. Warren’s questions were sharp. Earlier, it was "
+        "calm. September was quiet. It’s over, Moody's said. Don’t worry. Politifact agreed."
+    )
+    assert candidate_names(text) == ["Elizabeth Warren", "Moody's", "Politifact"]
