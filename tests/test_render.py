@@ -92,7 +92,7 @@ def test_seed_article_markdown_and_html_match_the_goldens(monkeypatch: pytest.Mo
     _check_golden("kursk.html", page)
     assert "| c3 | Patrick Ryder |" in markdown and "no evidence provided" in markdown
     assert "12.5 s" in markdown and "12.5 s" in page
-    assert "5834 prompt + 668 completion tokens" in markdown
+    assert "5856 prompt + 630 completion tokens" in markdown
     assert "12.5 s · est. cost $0.00" in markdown and "12.5 s · est. cost $0.00" in page
 
 

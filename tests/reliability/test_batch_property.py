@@ -181,5 +181,10 @@ def test_a_failed_article_counts_what_its_cancelled_questions_were_billed() -> N
             _batch(fake, root / "in.jsonl", root / "night.db", root / "out.jsonl", 1)
             _settled(fake)
             billed = fake.usage_served
+            answered = {(r.prompt_tokens, r.completion_tokens) for r in fake.log if not r.fault}
         _requests, prompt, completion = _store_usage(root / "night.db")
-    assert (prompt, completion) == (billed["prompt_tokens"], billed["completion_tokens"])
+    missing = (billed["prompt_tokens"] - prompt, billed["completion_tokens"] - completion)
+    # One race is left that no client can close: a sibling whose answer the server finished
+    # writing just as the client cancelled it is billed but never read. It is one answer at
+    # most; the bug fixed in 2d45be5 lost every answer that arrived after the failure.
+    assert missing == (0, 0) or missing in answered, (missing, billed)
