@@ -1,0 +1,108 @@
+"""``summarizer eval`` with every model answer kept, so code after the model is measured twice.
+
+    python benchmarks/eval_cached.py GOLD.jsonl --answers answers.db [--per-corpus N] [--out F]
+
+Runs the evaluation of ``summarizer eval`` on the embedded model (or the configured endpoint)
+through an HTTP transport that stores each answer under the sha256 of its request and replays
+it when the same request comes again. A change to what code does *after* the model (speaker
+resolution, evidence grounding, the mapping to predictions) is then measured before and after
+on identical model answers, in seconds instead of hours; a change that alters the requests
+sends only the changed ones to the model. Each run uses a fresh batch store, so no summary is
+reused, only answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2
+
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
+
+from summarizer.batch import Store, Throttle  # noqa: E402
+from summarizer.config import Settings  # noqa: E402
+from summarizer.eval_cli import (  # noqa: E402
+    _Progress,
+    evaluate,
+    format_labels,
+    format_table,
+    load_gold,
+    select,
+)
+from summarizer.pipeline import Summarizer  # noqa: E402
+
+
+class CachingTransport(httpx2.AsyncBaseTransport):
+    """Answers a request seen before from SQLite; forwards and stores a new one (200 only)."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, path: Path) -> None:
+        self.inner = inner
+        self.db = sqlite3.connect(path)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, status INTEGER, body BLOB)"
+        )
+        self.hits = self.misses = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        body = await request.aread()
+        key = hashlib.sha256(
+            request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+        ).hexdigest()
+        row = self.db.execute("SELECT status, body FROM answers WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            self.hits += 1
+            return httpx2.Response(
+                row[0], headers={"content-type": "application/json"}, content=row[1]
+            )
+        self.misses += 1
+        response = await self.inner.handle_async_request(request)
+        content = await response.aread()
+        if response.status_code == 200 and request.url.path.endswith("/chat/completions"):
+            self.db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", (key, 200, content))
+            self.db.commit()
+        return httpx2.Response(response.status_code, headers=response.headers, content=content)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("gold", type=Path)
+    parser.add_argument("--answers", type=Path, required=True, help="SQLite file of answers")
+    parser.add_argument("--per-corpus", type=int, default=None)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--corpus", default=None, help="only the documents of this corpus")
+    parser.add_argument("--out", type=Path, default=None, help="report JSON")
+    args = parser.parse_args()
+    docs = [d for d in load_gold(args.gold) if args.corpus in (None, d.get("source_corpus"))]
+    docs = select(docs, limit=args.limit, per_corpus=args.per_corpus)
+    settings = Settings.resolve()
+    transport = CachingTransport(httpx2.AsyncHTTPTransport(), args.answers)
+    client = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
+    started = time.monotonic()
+    throttle = Throttle(1)
+    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "eval.db") as store:
+        async with Summarizer(settings=settings, gate=throttle, http_client=client) as s:
+            progress = _Progress(len(docs), quiet=False)
+            run = await evaluate(docs, store, s, throttle=throttle, on_progress=progress)
+    scores = run.scores()
+    print(format_table(scores))
+    for name in ("evidence", "stance"):
+        print(format_labels(scores, name))
+    print(
+        f"{len(docs)} documents, {time.monotonic() - started:.0f} s, answers replayed "
+        f"{transport.hits}, asked {transport.misses}, failed {sorted(run.failed)}",
+        file=sys.stderr,
+    )
+    if args.out:
+        args.out.write_text(json.dumps(run.report(), ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
