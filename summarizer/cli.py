@@ -39,6 +39,7 @@ from summarizer.client import check_endpoint
 from summarizer.config import Settings
 from summarizer.eval_cli import eval_command
 from summarizer.exceptions import (
+    AuthenticationError,
     ConfigurationError,
     InputError,
     LocalModelError,
@@ -177,7 +178,8 @@ _SUMMARIZE_HELP = "\n\n".join(
         "or one Markdown/HTML section per article.",
         "An input that fails (missing, unreadable, refused URL, model error …) gets one error "
         "line naming it and is left out; the others are still summarized and written, and a "
-        "last line gives the tokens and estimated cost of the run.",
+        "last line gives the tokens and estimated cost of the run. An error every input would "
+        "meet (the key is refused, the embedded model cannot start) stops at the first one.",
         "Exit codes: 0 ok, 2 usage, 3 input error, 4 configuration/provider error, 5 model "
         "output invalid after every re-ask; with several inputs, the code of the first one "
         "that failed.",
@@ -237,7 +239,7 @@ def summarize(
     results: list[ArticleSummary] = []
     failed: list[tuple[str, int]] = []
     spent = Usage()
-    for source in paths:
+    for index, source in enumerate(paths):
         try:
             article = _read_source(source, fetch_timeout=fetch_timeout, allow_private=allow_private)
             if not quiet:
@@ -254,6 +256,16 @@ def summarize(
             _report(exc, verbose, source)
             failed.append((source, _exit_code(exc)))
             spent += exc.usage or Usage()
+            rest = paths[index + 1 :]
+            if rest and isinstance(exc, AuthenticationError | ConfigurationError):
+                err.print(
+                    f"stopped: the other {len(rest)} input(s) were not tried; each would meet "
+                    "the same error",
+                    markup=False,
+                    highlight=False,
+                )
+                failed += [(other, _exit_code(exc)) for other in rest]
+                break
             continue
         results.append(summary)
         spent += summary.provenance.usage

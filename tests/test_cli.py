@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 import summarizer.cli as cli
@@ -319,3 +320,26 @@ def test_bad_configuration_fails_once_before_any_input(
     assert code == EXIT_PROVIDER and out == ""
     line = err.strip()
     assert "\n" not in line and message in line and "a.txt" not in line
+
+
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+def test_a_refused_key_stops_at_the_first_input(tmp_path: Path, httpserver: HTTPServer) -> None:
+    refused = {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}
+    httpserver.expect_request("/v1/chat/completions").respond_with_json(refused, status=401)
+    inputs = []
+    for name in ("a.txt", "b.txt", "c.txt"):
+        path = tmp_path / name
+        path.write_text(KURSK.read_text(encoding="utf-8"), encoding="utf-8")
+        inputs.append(str(path))
+    result = runner.invoke(
+        app,
+        ["summarize", *inputs, "-f", "json", "--base-url", httpserver.url_for("/v1")],
+        env={"OPENAI_API_KEY": "sk-refused", "SUMMARIZER_PARALLEL": "1"},
+    )
+    assert result.exit_code == EXIT_PROVIDER
+    assert result.stderr.count("(AuthenticationError)") == 1
+    assert "stopped: the other 2 input(s) were not tried" in result.stderr
+    assert len(httpserver.log) == 1  # b.txt and c.txt never reached the endpoint
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("summarized 0 of 3 inputs")
+    assert last.endswith(f"failed: {', '.join(inputs)} (exit code 4, the first failure's)")
