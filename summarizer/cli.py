@@ -56,6 +56,7 @@ from summarizer.render import to_csv, to_html, to_jsonl, to_markdown
 __all__ = ["EXIT_INPUT", "EXIT_OUTPUT", "EXIT_PROVIDER", "MAX_FILE_BYTES", "app", "main"]
 
 EXIT_INPUT, EXIT_PROVIDER, EXIT_OUTPUT = 3, 4, 5
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 CHARS_PER_TOKEN = 3.5
 
 app = typer.Typer(
@@ -179,7 +180,8 @@ _SUMMARIZE_HELP = "\n\n".join(
         "An input that fails (missing, unreadable, refused URL, model error …) gets one error "
         "line naming it and is left out; the others are still summarized and written, and a "
         "last line gives the tokens and estimated cost of the run. An error every input would "
-        "meet (the key is refused, the embedded model cannot start) stops at the first one.",
+        "meet (the key is refused, the embedded model cannot start) stops at the first one. "
+        "Ctrl-C still writes the summaries already made (exit code 130).",
         "Exit codes: 0 ok, 2 usage, 3 input error, 4 configuration/provider error, 5 model "
         "output invalid after every re-ask; with several inputs, the code of the first one "
         "that failed.",
@@ -239,38 +241,52 @@ def summarize(
     results: list[ArticleSummary] = []
     failed: list[tuple[str, int]] = []
     spent = Usage()
-    for index, source in enumerate(paths):
-        try:
-            article = _read_source(source, fetch_timeout=fetch_timeout, allow_private=allow_private)
-            if not quiet:
-                err.print(f"summarizing {source} …", markup=False, highlight=False)
-            summary = summarize_text(
-                article.text,
-                title=article.title,
-                url=article.url,
-                published=article.published,
-                language=language or article.language,
-                settings=settings,
-            )
-        except SummarizerError as exc:
-            _report(exc, verbose, source)
-            failed.append((source, _exit_code(exc)))
-            spent += exc.usage or Usage()
-            rest = paths[index + 1 :]
-            if rest and isinstance(exc, AuthenticationError | ConfigurationError):
-                err.print(
-                    f"stopped: the other {len(rest)} input(s) were not tried; each would meet "
-                    "the same error",
-                    markup=False,
-                    highlight=False,
+    interrupted = False
+    try:  # Ctrl-C keeps what is done: the finished summaries are still written
+        for index, source in enumerate(paths):
+            try:
+                article = _read_source(
+                    source, fetch_timeout=fetch_timeout, allow_private=allow_private
                 )
-                failed += [(other, _exit_code(exc)) for other in rest]
-                break
-            continue
-        results.append(summary)
-        spent += summary.provenance.usage
+                if not quiet:
+                    err.print(f"summarizing {source} …", markup=False, highlight=False)
+                summary = summarize_text(
+                    article.text,
+                    title=article.title,
+                    url=article.url,
+                    published=article.published,
+                    language=language or article.language,
+                    settings=settings,
+                )
+            except SummarizerError as exc:
+                _report(exc, verbose, source)
+                failed.append((source, _exit_code(exc)))
+                spent += exc.usage or Usage()
+                rest = paths[index + 1 :]
+                if rest and isinstance(exc, AuthenticationError | ConfigurationError):
+                    err.print(
+                        f"stopped: the other {len(rest)} input(s) were not tried; each would meet "
+                        "the same error",
+                        markup=False,
+                        highlight=False,
+                    )
+                    failed += [(other, _exit_code(exc)) for other in rest]
+                    break
+                continue
+            results.append(summary)
+            spent += summary.provenance.usage
+    except KeyboardInterrupt:
+        interrupted = True
     if results:
         _emit(render(results, chosen, as_list=len(paths) > 1), chosen, out)
+    if interrupted:
+        err.print(
+            f"interrupted: {len(results)} of {len(paths)} input(s) summarized"
+            + (" and written" if results else ""),
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
     if not quiet and (results or len(paths) > 1):
         line = _summary_line(len(results), len(paths), failed, spent, settings)
         err.print(line, markup=False, highlight=False)

@@ -343,3 +343,27 @@ def test_a_refused_key_stops_at_the_first_input(tmp_path: Path, httpserver: HTTP
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("summarized 0 of 3 inputs")
     assert last.endswith(f"failed: {', '.join(inputs)} (exit code 4, the first failure's)")
+
+
+@pytest.mark.vcr
+def test_ctrl_c_keeps_the_summaries_already_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    second = tmp_path / "second.txt"
+    second.write_text("Titre\nLe ministre a déclaré que tout va bien.", encoding="utf-8")
+    real = cli.summarize_text
+
+    def summarize(text: str, **kwargs: Any) -> ArticleSummary:
+        if text == second.read_text(encoding="utf-8"):
+            raise KeyboardInterrupt
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(cli, "summarize_text", summarize)
+    out = tmp_path / "night.json"
+    code, _, err = _cli("summarize", str(KURSK), str(second), "-f", "json", "-o", str(out), *REPLAY)
+    assert code == 130
+    assert "interrupted: 1 of 2 input(s) summarized and written" in err
+    kept = json.loads(out.read_text(encoding="utf-8"))
+    assert [s["article"]["title"] for s in kept] == [
+        KURSK.read_text(encoding="utf-8").splitlines()[0]
+    ]
