@@ -168,7 +168,9 @@ def test_random_faults_lose_no_article_and_never_exceed_the_attempts(
 def test_a_failed_article_counts_what_its_cancelled_questions_were_billed() -> None:
     """The example the property test found while questions of an article went in parallel:
     the failed article's usage was taken before its other questions stopped (fixed in
-    2d45be5), so tokens the server billed were missing from the store."""
+    2d45be5), so tokens the server billed were missing from the store. Since the parallel
+    questions' timing moved (2026-11-26), what is left shows: answers billed while being
+    cancelled, at most what the other questions in flight were billed."""
     faults = ["429", "429", "drip", *["429"] * 11]
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -181,10 +183,13 @@ def test_a_failed_article_counts_what_its_cancelled_questions_were_billed() -> N
             _batch(fake, root / "in.jsonl", root / "night.db", root / "out.jsonl", 1)
             _settled(fake)
             billed = fake.usage_served
-            answered = {(r.prompt_tokens, r.completion_tokens) for r in fake.log if not r.fault}
+            answered = [(r.prompt_tokens, r.completion_tokens) for r in fake.log if not r.fault]
         _requests, prompt, completion = _store_usage(root / "night.db")
     missing = (billed["prompt_tokens"] - prompt, billed["completion_tokens"] - completion)
     # One race is left that no client can close: a sibling whose answer the server finished
-    # writing just as the client cancelled it is billed but never read. It is one answer at
-    # most; the bug fixed in 2d45be5 lost every answer that arrived after the failure.
-    assert missing == (0, 0) or missing in answered, (missing, billed)
+    # writing just as the client cancelled it is billed but never read. Only the questions in
+    # flight with the failed one (SUMMARIZER_PARALLEL - 1 = 3) can be lost that way.
+    siblings = 3
+    most_prompt = sum(sorted((p for p, _ in answered), reverse=True)[:siblings])
+    most_completion = sum(sorted((c for _, c in answered), reverse=True)[:siblings])
+    assert 0 <= missing[0] <= most_prompt and 0 <= missing[1] <= most_completion, (missing, billed)
