@@ -39,13 +39,13 @@ from summarizer.client import check_endpoint
 from summarizer.config import Settings
 from summarizer.eval_cli import eval_command
 from summarizer.exceptions import (
-    AuthenticationError,
     ConfigurationError,
     InputError,
     LocalModelError,
     OutputError,
     ProviderError,
     SummarizerError,
+    fails_every_input,
 )
 from summarizer.models import ArticleSummary, Usage
 from summarizer.pipeline import preview_prompts
@@ -263,7 +263,7 @@ def summarize(
                 failed.append((source, _exit_code(exc)))
                 spent += exc.usage or Usage()
                 rest = paths[index + 1 :]
-                if rest and isinstance(exc, AuthenticationError | ConfigurationError):
+                if rest and fails_every_input(exc):
                     err.print(
                         f"stopped: the other {len(rest)} input(s) were not tried; each would meet "
                         "the same error",

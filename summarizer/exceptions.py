@@ -42,6 +42,7 @@ __all__ = [
     "TokenBudgetExceededError",
     "TruncatedOutputError",
     "ValidationExhaustedError",
+    "fails_every_input",
 ]
 
 
@@ -139,3 +140,9 @@ class TruncatedOutputError(OutputError):
 
 class TokenBudgetExceededError(OutputError):
     """The per-article token budget was spent before a valid answer arrived."""
+
+
+def fails_every_input(exc: BaseException) -> bool:
+    """Whether every other article would meet ``exc`` too (a refused key, a bad setting, an
+    embedded model that cannot start): the batch and ``summarize`` stop on it at once."""
+    return isinstance(exc, AuthenticationError | ConfigurationError)

@@ -38,11 +38,9 @@ from summarizer.batch._inputs import (
 from summarizer.batch._limits import Throttle
 from summarizer.batch._store import Row, Store
 from summarizer.exceptions import (
-    AuthenticationError,
-    ConfigurationError,
-    InputError,
     ProviderUnavailableError,
     SummarizerError,
+    fails_every_input,
 )
 from summarizer.models import ArticleSummary, Usage
 from summarizer.pipeline import PROMPTS, Summarizer
@@ -340,9 +338,7 @@ class _Run:
         stats.failed += 1
         stats.failures[kind] = stats.failures.get(kind, 0) + 1
         _add(stats.usage, usage)
-        if isinstance(exc, AuthenticationError | ConfigurationError) and not isinstance(
-            exc, InputError
-        ):
+        if fails_every_input(exc):
             stats.aborted = f"stopped: {message} (every other article would fail the same way)"
         elif isinstance(exc, ProviderUnavailableError):
             self.down_in_a_row += 1
