@@ -172,9 +172,10 @@ def test_a_failed_article_counts_what_its_cancelled_questions_were_billed() -> N
     questions' timing moved (2026-11-26), what is left shows: answers billed while being
     cancelled, at most what the other questions in flight were billed."""
     faults = ["429", "429", "drip", *["429"] * 11]
+    parallel = 4
     with (
         tempfile.TemporaryDirectory() as tmp,
-        mock.patch.dict(os.environ, {"SUMMARIZER_PARALLEL": "4"}),
+        mock.patch.dict(os.environ, {"SUMMARIZER_PARALLEL": str(parallel)}),
     ):
         root = Path(tmp)
         write_jsonl(root / "in.jsonl", ARTICLES)
@@ -188,8 +189,8 @@ def test_a_failed_article_counts_what_its_cancelled_questions_were_billed() -> N
     missing = (billed["prompt_tokens"] - prompt, billed["completion_tokens"] - completion)
     # One race is left that no client can close: a sibling whose answer the server finished
     # writing just as the client cancelled it is billed but never read. Only the questions in
-    # flight with the failed one (SUMMARIZER_PARALLEL - 1 = 3) can be lost that way.
-    siblings = 3
+    # flight with the failed one can be lost that way.
+    siblings = parallel - 1
     most_prompt = sum(sorted((p for p, _ in answered), reverse=True)[:siblings])
     most_completion = sum(sorted((c for _, c in answered), reverse=True)[:siblings])
     assert 0 <= missing[0] <= most_prompt and 0 <= missing[1] <= most_completion, (missing, billed)
