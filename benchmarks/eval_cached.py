@@ -7,8 +7,8 @@ through an HTTP transport that stores each answer under the sha256 of its reques
 it when the same request comes again. A change to what code does *after* the model (speaker
 resolution, evidence grounding, the mapping to predictions) is then measured before and after
 on identical model answers, in seconds instead of hours; a change that alters the requests
-sends only the changed ones to the model. Each run uses a fresh batch store, so no summary is
-reused, only answers.
+sends only the changed ones to the model. Each run uses a fresh batch store unless ``--store``
+names one, so by default no summary is reused, only answers.
 """
 
 from __future__ import annotations
@@ -79,6 +79,13 @@ async def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--corpus", default=None, help="only the documents of this corpus")
     parser.add_argument("--out", type=Path, default=None, help="report JSON")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="keep the summaries in this batch store (default: a fresh temporary one), so "
+        "`summarizer eval --store` prints the same table afterwards without the model",
+    )
     args = parser.parse_args()
     docs = [d for d in load_gold(args.gold) if args.corpus in (None, d.get("source_corpus"))]
     docs = select(docs, limit=args.limit, per_corpus=args.per_corpus)
@@ -87,7 +94,10 @@ async def main() -> None:
     client = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
     started = time.monotonic()
     throttle = Throttle(1)
-    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "eval.db") as store:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Store(args.store or Path(tmp) / "eval.db") as store,
+    ):
         async with Summarizer(settings=settings, gate=throttle, http_client=client) as s:
             progress = _Progress(len(docs), quiet=False)
             run = await evaluate(docs, store, s, throttle=throttle, on_progress=progress)
