@@ -157,6 +157,16 @@ def test_exit_at_start_reports_log_tail(
     assert not server.alive()
 
 
+def test_crash_by_signal_is_diagnosed_through_the_guard(
+    make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_LLAMA_MODE", "sigill")
+    with pytest.raises(LocalModelError) as info:
+        make_server().start()
+    assert f"exited with code {-signal.SIGILL}" in info.value.message
+    assert "CPU features this machine lacks" in info.value.message
+
+
 def test_never_ready_times_out_and_kills(
     make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,15 +191,17 @@ def test_never_ready_times_out_and_kills(
 
 
 def test_sigterm_ignored_escalates_to_sigkill(
-    make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch
+    make_server: Callable[..., LocalServer], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("FAKE_LLAMA_IGNORE_TERM", "1")
+    monkeypatch.setenv("FAKE_LLAMA_PIDFILE", str(tmp_path / "server.pid"))
     server = make_server(stop_timeout=0.5)
     server.start()
     pid = server.pid
     assert pid is not None
     server.stop()
     assert _gone(pid)
+    assert _gone(int((tmp_path / "server.pid").read_text()))
 
 
 def test_explicit_port_in_use_is_a_clear_error(make_server: Callable[..., LocalServer]) -> None:
@@ -295,6 +307,41 @@ def test_server_stopped_at_interpreter_exit(cache: Path, model_file: Path) -> No
     )
     assert out.returncode == 0, out.stderr
     assert _gone(int(out.stdout.split()[0]))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_server_dies_with_its_owner_killed_by(
+    cache: Path, model_file: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    """systemd, a CI timeout or the OOM killer skip atexit; the server must not outlive them."""
+    pidfile = tmp_path / "server.pid"
+    script = textwrap.dedent(
+        f"""
+        import time
+        from summarizer.local import LocalServer
+        LocalServer({str(model_file)!r}, command={list(FAKE_COMMAND)!r}, n_threads=1,
+                    startup_timeout=5.0).start()
+        print("ready", flush=True)
+        time.sleep(60)
+        """
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "FAKE_LLAMA_PIDFILE": str(pidfile),
+    }
+    owner = subprocess.Popen(
+        [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert owner.stdout is not None and owner.stdout.readline() == "ready\n"
+        server_pid = int(pidfile.read_text())
+        owner.send_signal(sig)
+        owner.wait(timeout=10)
+        assert _gone(server_pid, timeout=5), "the server outlived the process that started it"
+    finally:
+        owner.kill()
+        owner.wait()
 
 
 def test_get_server_is_shared_and_revived(

@@ -39,6 +39,8 @@ __all__ = ["SERVER_MODULES", "LocalServer", "get_server", "missing_runtime_modul
 
 log = logging.getLogger("summarizer.local")
 
+_GUARD = Path(__file__).with_name("_guard.py")
+
 #: Modules the server needs: llama_cpp itself and its ``[server]`` extra.
 SERVER_MODULES = (
     "llama_cpp",
@@ -198,7 +200,8 @@ class LocalServer:
 
     @property
     def pid(self) -> int | None:
-        """Process id of the server (also its process-group id), or None when stopped."""
+        """Process id of the server's guard, which is the server's process-group id, or None
+        when stopped. The guard kills the group if this process dies without stopping it."""
         return self._proc.pid if self._proc is not None else None
 
     @property
@@ -298,7 +301,7 @@ class LocalServer:
         log.info("starting local model server: %s", " ".join(argv))
         try:
             proc = subprocess.Popen(
-                argv,
+                [sys.executable, "-I", str(_GUARD), str(os.getpid()), *argv],
                 stdin=subprocess.DEVNULL,
                 stdout=log_fh,
                 stderr=subprocess.STDOUT,

@@ -4,10 +4,12 @@ Takes the same CLI arguments (unknown ones ignored) and serves ``GET /v1/models`
 the given host and port. Misbehaviour is chosen through the environment:
 
 FAKE_LLAMA_MODE          ok (default) | exit (error then exit 1) | hang (never ready)
+                         | sigill (dies of SIGILL, as on a CPU lacking an instruction)
 FAKE_LLAMA_DELAY         seconds to wait before binding (model "loading")
 FAKE_LLAMA_CRASH_AFTER   seconds after becoming ready to die with exit code 3
 FAKE_LLAMA_IGNORE_TERM   1: ignore SIGTERM, so only SIGKILL stops it
 FAKE_LLAMA_CHILD_PIDFILE spawn a sleeping child (same process group), write its pid here
+FAKE_LLAMA_PIDFILE       write this server's own pid here
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ def main() -> int:
     print(f"fake llama server: model={args.model} port={args.port} n_ctx={args.n_ctx}", flush=True)
     if os.environ.get("FAKE_LLAMA_IGNORE_TERM") == "1":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if os.environ.get("FAKE_LLAMA_PIDFILE"):
+        with open(os.environ["FAKE_LLAMA_PIDFILE"], "w") as fh:
+            fh.write(str(os.getpid()))
     pidfile = os.environ.get("FAKE_LLAMA_CHILD_PIDFILE")
     if pidfile:
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -44,6 +49,8 @@ def main() -> int:
     if mode == "exit":
         print("llama_model_load: error loading model: failed to load model", file=sys.stderr)
         return 1
+    if mode == "sigill":
+        os.kill(os.getpid(), signal.SIGILL)
     if mode == "hang":
         print("loading model...", flush=True)
         while True:
