@@ -7,6 +7,7 @@ end runs the real thing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -342,6 +343,9 @@ def test_server_dies_with_its_owner_killed_by(
     finally:
         owner.kill()
         owner.wait()
+        if pidfile.exists():  # a failed run must not leave the orphan behind either
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
 
 
 def test_get_server_is_shared_and_revived(
