@@ -35,7 +35,8 @@ __all__ = [
 
 PRICES_ENV = "SUMMARIZER_PRICES"
 BATCH_DISCOUNT = 0.5
-"""Multiply a list-price estimate by this for the OpenAI Batch API (half price, 24 h window)."""
+"""Multiply a list-price estimate by this for the OpenAI Batch API (half price, 24 h window);
+the morning report applies it to the tokens the batches answered."""
 
 _USD_PER_M = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.batch import Store, StoreBusyError, StoreError, iter_items, normalise, safe_name
+from summarizer.batch._report import build_report
 from summarizer.models import Usage
 
 
@@ -102,6 +103,29 @@ def test_states_and_usage_accumulate_over_attempts(tmp_path: Path) -> None:
             "SELECT prompt_tokens, requests FROM articles WHERE key = 'k'"
         ).fetchone()
         assert (tokens, requests) == (15, 3)
+
+
+def test_a_store_of_version_1_is_reported_then_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Store(path) as store:
+        run = store.begin_run(model="m", prompt_version="p", schema_hash="s", settings={})
+        store.start("k", _meta("k"), run)
+        store.finish("k", usage=Usage(prompt_tokens=10, completion_tokens=2), result="{}")
+    with sqlite3.connect(path) as con:  # what summarizer wrote before the Batch API share
+        con.execute("ALTER TABLE articles DROP COLUMN batch_prompt_tokens")
+        con.execute("ALTER TABLE articles DROP COLUMN batch_completion_tokens")
+        con.execute("PRAGMA user_version=1")
+    old = build_report(path, all_runs=True)  # read-only: reported as it is, all online
+    assert (old.total.total_tokens, old.total.batch_tokens) == (12, 0)
+    with Store(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+        store.start("k", _meta("k"), run)
+        batch = Usage(prompt_tokens=4, completion_tokens=1)
+        store.finish(
+            "k", usage=Usage(prompt_tokens=5, completion_tokens=1), result="{}", batch=batch
+        )
+    new = build_report(path, all_runs=True)
+    assert (new.total.total_tokens, new.total.batch_tokens) == (18, 5)
 
 
 def test_inputs_stream_directories_and_jsonl_with_bad_lines(tmp_path: Path) -> None:

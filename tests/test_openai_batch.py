@@ -26,7 +26,9 @@ from summarizer.batch._openai_batch import (
     split_requests,
     submit_queued,
 )
+from summarizer.batch._report import build_report, report_markdown
 from summarizer.config import Settings
+from summarizer.pricing import BATCH_DISCOUNT, Price
 from tests.batch_support import fake_summarizer, write_jsonl
 from tests.fakes.fake_batches import FakeBatchAPI
 
@@ -100,6 +102,30 @@ def test_rounds_of_batches_give_the_same_summaries_as_online(tmp_path: Path) -> 
         for raw in f["content"].decode().splitlines()
     ]
     assert len(uploaded) == len(set(uploaded))
+
+
+def test_the_morning_report_prices_batch_answers_at_the_discount(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", 4)
+    db = tmp_path / "night.db"
+    with FakeBatchAPI() as fake:
+        _round(fake, tmp_path / "in.jsonl", db, tmp_path / "out.jsonl")
+        _round(fake, tmp_path / "in.jsonl", db, tmp_path / "out.jsonl", wait=True)
+        model = _settings(fake).model
+        answered = [
+            json.loads(raw)["response"]["body"]["usage"]
+            for f in fake.files.values()
+            if f["purpose"] == "batch_output"
+            for raw in f["content"].decode().splitlines()
+        ]
+    batch_tokens = sum(u["prompt_tokens"] + u["completion_tokens"] for u in answered)
+    report = build_report(db, all_runs=True, prices={model: Price(input=1.0, output=1.0)})
+    total = report.total
+    assert total.articles == 4 and batch_tokens > 0
+    assert total.batch_tokens == batch_tokens  # every answer the batches gave, counted once
+    online_tokens = total.total_tokens - batch_tokens
+    expected = (online_tokens + batch_tokens * BATCH_DISCOUNT) / 1e6
+    assert total.cost == pytest.approx(expected)
+    assert f"{batch_tokens:,} tokens at the Batch API price" in report_markdown(report)
 
 
 async def _online(fake: FakeBatchAPI, inputs: Path) -> dict[str, Any]:

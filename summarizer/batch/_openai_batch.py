@@ -38,7 +38,13 @@ import httpx2
 import openai
 
 from summarizer.batch._limits import Throttle
-from summarizer.batch._runner import ArticleDeferred, BatchOptions, BatchStats, run_batch
+from summarizer.batch._runner import (
+    BATCH_USAGE,
+    ArticleDeferred,
+    BatchOptions,
+    BatchStats,
+    run_batch,
+)
 from summarizer.batch._store import Store
 from summarizer.client import Meter, translate_provider_error
 from summarizer.config import Settings
@@ -100,6 +106,8 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
         if found is not None and found[0] == "online":  # the batches failed it too often
             return await self._online(request)
         if found is not None and found[0] in ("answered", "failed"):
+            if found[1] == 200:
+                _count_batch_usage(found[2])
             return httpx2.Response(
                 found[1] or 500,
                 content=(found[2] or "{}").encode(),
@@ -148,6 +156,20 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
     async def aclose(self) -> None:
         self.release_all()
         await self.online.aclose()
+
+
+def _count_batch_usage(response: str | None) -> None:
+    """Add an answer's tokens to the article's Batch API share (the meter counts them too)."""
+    counted = BATCH_USAGE.get()
+    if counted is None:
+        return
+    try:
+        used = json.loads(response or "{}")["usage"]
+        prompt, completion = int(used["prompt_tokens"]), int(used["completion_tokens"])
+    except (ValueError, TypeError, KeyError):
+        return  # an answer without usage: the meter counts nothing for it either
+    counted.prompt_tokens += prompt
+    counted.completion_tokens += completion
 
 
 @dataclass

@@ -13,6 +13,7 @@ can be made while a batch is still running. Scope:
   still gets one digest);
 * ``all_runs``: every key in the store.
 
+Cost is at list price, except the tokens the OpenAI Batch API answered, at its discount.
 Usage columns are summed over every attempt of a key, so a key that failed in one run and was
 retried in the next carries both runs' tokens in the second run's numbers. Latency percentiles
 use the nearest-rank method (p95 of 20 values is the 19th smallest).
@@ -38,7 +39,7 @@ from summarizer.batch._runner import write_atomic
 from summarizer.batch._store import Store, StoreError
 from summarizer.exceptions import ConfigurationError, InputError
 from summarizer.models import ArticleSummary, Usage
-from summarizer.pricing import PRICES_ENV, Price, estimate_cost, load_prices
+from summarizer.pricing import BATCH_DISCOUNT, PRICES_ENV, Price, estimate_cost, load_prices
 from summarizer.render import (
     _BADGE,
     _COLOUR,
@@ -113,7 +114,13 @@ class ModelUsage(BaseModel):
     requests: int
     transport_retries: int
     reasks: int
-    cost: float | None = Field(description="estimated USD at list price; None if unknown")
+    batch_tokens: int = Field(
+        0, description="tokens answered by the OpenAI Batch API, priced at its discount"
+    )
+    cost: float | None = Field(
+        description="estimated USD at list price (Batch API tokens at its discount); "
+        "None if unknown"
+    )
     cost_note: str | None = None
 
 
@@ -217,6 +224,7 @@ def _build(
                 "requests",
                 "transport_retries",
                 "reasks",
+                "batch_tokens",
             )
         },
     )
@@ -338,14 +346,24 @@ def _usage(
     db: sqlite3.Connection, processed: str, args: dict[str, int], prices: Mapping[str, Price]
 ) -> list[ModelUsage]:
     out: list[ModelUsage] = []
-    for model, n, pt, ct, rq, tr, ra in db.execute(
+    columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+    # A store of version 1, read without migrating it, has no Batch API share: all online.
+    batch = (
+        "sum(batch_prompt_tokens), sum(batch_completion_tokens)"
+        if "batch_prompt_tokens" in columns
+        else "0, 0"
+    )
+    for model, n, pt, ct, rq, tr, ra, bpt, bct in db.execute(
         "SELECT a.model, count(*), sum(prompt_tokens), sum(completion_tokens), sum(requests), "
-        f"sum(transport_retries), sum(reasks) FROM articles a WHERE {processed} "
+        f"sum(transport_retries), sum(reasks), {batch} FROM articles a WHERE {processed} "
         "AND a.state IN ('done', 'failed') GROUP BY a.model ORDER BY a.model",
         args,
     ).fetchall():
         usage = Usage(prompt_tokens=pt, completion_tokens=ct, requests=rq)
         cost = estimate_cost(usage, model, prices)
+        discounted = estimate_cost(Usage(prompt_tokens=bpt, completion_tokens=bct), model, prices)
+        if cost is not None and discounted is not None:
+            cost -= discounted * (1 - BATCH_DISCOUNT)
         out.append(
             ModelUsage(
                 model=model,
@@ -356,6 +374,7 @@ def _usage(
                 requests=rq,
                 transport_retries=tr,
                 reasks=ra,
+                batch_tokens=bpt + bct,
                 cost=cost,
                 cost_note=None
                 if cost is not None
@@ -454,7 +473,10 @@ def _usd(cost: float) -> str:
 
 
 def _cost(u: ModelUsage) -> str:
-    return _usd(u.cost) if u.cost is not None else (u.cost_note or "unknown price")
+    if u.cost is None:
+        return u.cost_note or "unknown price"
+    share = f" ({u.batch_tokens:,} tokens at the Batch API price)" if u.batch_tokens else ""
+    return _usd(u.cost) + share
 
 
 def _shown(shown: int, total: int) -> str:

@@ -21,6 +21,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,7 @@ from summarizer.models import ArticleSummary, Usage
 from summarizer.pipeline import PROMPTS, Summarizer
 
 __all__ = [
+    "BATCH_USAGE",
     "ArticleDeferred",
     "BatchAborted",
     "BatchOptions",
@@ -54,6 +56,11 @@ __all__ = [
     "run_key",
     "schema_hash",
 ]
+
+BATCH_USAGE: ContextVar[Usage | None] = ContextVar("summarizer_batch_usage", default=None)
+"""The tokens of the article being summarized that the Batch API answered, billed at its
+discount: set per article by the runner, added to by the transport that serves those answers
+(answers from a batch and online re-asks go through the same pipeline and meter)."""
 
 _ITEMS_PER_COMMIT = 500
 _DOWN_IN_A_ROW = 20
@@ -301,6 +308,14 @@ class _Run:
         self.report()
 
     async def _summarize(self, key: str, item: Item, text: str) -> None:
+        batch = Usage()
+        token = BATCH_USAGE.set(batch)
+        try:
+            await self._summarize_counted(key, item, text, batch)
+        finally:
+            BATCH_USAGE.reset(token)
+
+    async def _summarize_counted(self, key: str, item: Item, text: str, batch: Usage) -> None:
         stats, store = self.stats, self.store
         await store.astart(key, self._row_meta(key, item, text), stats.run_id)
         started = time.monotonic()
@@ -317,24 +332,24 @@ class _Run:
                 stats.deferred += 1  # stays pending; a later run gets the batch's answers
                 return
             except Exception as exc:  # a bug in one article must not stop the night either
-                await self._failed(key, exc, started)
+                await self._failed(key, exc, started, batch)
                 return
         self.down_in_a_row = 0
         result = summary.model_dump_json()
         usage = summary.provenance.usage
-        await store.afinish(key, usage=usage, result=result)
+        await store.afinish(key, usage=usage, result=result, batch=batch)
         if self.options.out_dir is not None:
             write_atomic(self.options.out_dir / safe_name(item.article_id), result + "\n")
         stats.done += 1
         _add(stats.usage, usage)
 
-    async def _failed(self, key: str, exc: Exception, started: float) -> None:
+    async def _failed(self, key: str, exc: Exception, started: float, batch: Usage) -> None:
         stats = self.stats
         usage = getattr(exc, "usage", None) or Usage()
         usage = usage.model_copy(update={"seconds": round(time.monotonic() - started, 3)})
         kind = type(exc).__name__
         message = exc.message if isinstance(exc, SummarizerError) else f"{kind}: {exc}"
-        await self.store.afinish(key, usage=usage, error=(kind, message[:2000]))
+        await self.store.afinish(key, usage=usage, error=(kind, message[:2000]), batch=batch)
         stats.failed += 1
         stats.failures[kind] = stats.failures.get(kind, 0) + 1
         _add(stats.usage, usage)

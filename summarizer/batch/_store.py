@@ -49,7 +49,7 @@ from summarizer.models import Usage
 __all__ = ["APPLICATION_ID", "Row", "Store", "StoreBusyError", "StoreError"]
 
 APPLICATION_ID = 0x53554D5A  # "SUMZ"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -75,6 +75,8 @@ CREATE TABLE IF NOT EXISTS articles (
     transport_retries INTEGER NOT NULL DEFAULT 0,
     reasks INTEGER NOT NULL DEFAULT 0,
     seconds REAL,
+    batch_prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    batch_completion_tokens INTEGER NOT NULL DEFAULT 0,
     started_at REAL,
     finished_at REAL,
     run_id INTEGER
@@ -278,9 +280,10 @@ class Store:
         usage: Usage,
         result: str | None = None,
         error: tuple[str, str] | None = None,
+        batch: Usage | None = None,
     ) -> None:
-        """Record the outcome of ``key``: a result (done) or an error (failed)."""
-        self._finish(key, usage, result, error).result()
+        """Record the outcome of ``key``: a result (done) or an error (failed); see afinish."""
+        self._finish(key, usage, result, error, batch or Usage()).result()
 
     async def afinish(
         self,
@@ -289,19 +292,31 @@ class Store:
         usage: Usage,
         result: str | None = None,
         error: tuple[str, str] | None = None,
+        batch: Usage | None = None,
     ) -> None:
-        await asyncio.wrap_future(self._finish(key, usage, result, error))
+        """Mark ``key`` done (``result``) or failed (``error``) and add its usage; ``batch`` is
+        the part of ``usage`` answered by the Batch API, billed at its discount."""
+        await asyncio.wrap_future(self._finish(key, usage, result, error, batch or Usage()))
 
     def _finish(
-        self, key: str, usage: Usage, result: str | None, error: tuple[str, str] | None
+        self,
+        key: str,
+        usage: Usage,
+        result: str | None,
+        error: tuple[str, str] | None,
+        batch: Usage,
     ) -> Future[int]:
         return self._write(
             "UPDATE articles SET state = :state, result = :result, error_type = :etype, "
             "error_message = :emsg, prompt_tokens = prompt_tokens + :pt, "
             "completion_tokens = completion_tokens + :ct, requests = requests + :rq, "
             "transport_retries = transport_retries + :tr, reasks = reasks + :ra, "
+            "batch_prompt_tokens = batch_prompt_tokens + :bpt, "
+            "batch_completion_tokens = batch_completion_tokens + :bct, "
             "seconds = :sec, finished_at = :now WHERE key = :key",
             {
+                "bpt": batch.prompt_tokens,
+                "bct": batch.completion_tokens,
                 "key": key,
                 "state": "done" if error is None else "failed",
                 "result": result,
@@ -445,6 +460,16 @@ def _read_holder(fd: int) -> str:
     return ""
 
 
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a store of an earlier version up to this one, in place (it keeps its data)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+    with db:
+        for column in ("batch_prompt_tokens", "batch_completion_tokens"):  # version 2
+            if column not in have:
+                db.execute(f"ALTER TABLE articles ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
 def _connect_readonly(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise StoreError(f"{path} does not exist; give the --store file of a batch run")
@@ -483,6 +508,8 @@ def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
                 f"{path} was written by a newer summarizer (store version {version}); upgrade"
             )
         db.executescript(_DDL)
+        if version < SCHEMA_VERSION:
+            _migrate(db)
         if check and existed and (found := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
             db.close()
             raise StoreError(
