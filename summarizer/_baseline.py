@@ -11,11 +11,9 @@ is what the pipeline's ``basis: cue`` judgements do before any model is asked.
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
-from summarizer import prompts
-from summarizer._candidates import _NAME, _NOT_NAMES, find_cues
+from summarizer._candidates import _NAME, _NOT_NAMES, find_cues, outside_quotes, speech_verbs
 from summarizer.grounding import AlignedText, Sentence, quoted_segments, segment
 
 __all__ = ["baseline_prediction"]
@@ -32,24 +30,6 @@ _AFTER_VERB = re.compile(
 _ANTECEDENT_REACH = 400
 _SPEAKER_REACH = 80  # characters between a reporting verb and its speaker
 _STANCES = ("denies", "disputes", "deflects")  # the cues the pipeline also trusts
-
-
-@cache
-def _verbs() -> re.Pattern[str]:
-    """The lexicon's reporting verbs, with the French forms it lists once: "a précisé" also
-    matches "a-t-il précisé", "ont précisé", "précise" and "précisent"."""
-    verbs: set[str] = set(prompts.lexicon()["speech"])
-    for verb in list(verbs):
-        if verb.startswith("a ") and verb.endswith("é"):
-            participle = verb[2:]
-            verbs |= {f"ont {participle}", participle[:-1] + "e", participle[:-1] + "ent"}
-    alternatives = []
-    for verb in sorted(verbs, key=len, reverse=True):
-        pattern = re.escape(verb).replace("'", "['’]")
-        if verb.startswith("a "):
-            pattern = r"a(?:-t-(?:il|elle))?\s+" + pattern[2:].lstrip("\\ ")
-        alternatives.append(pattern)
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
 
 
 def baseline_prediction(doc_id: str, text: str, language: str | None = None) -> dict[str, Any]:
@@ -83,10 +63,6 @@ def _sentence_at(sentences: list[Sentence], offset: int) -> Sentence | None:
     return next((s for s in sentences if s.start <= offset < s.end), None)
 
 
-def _outside(offset: int, quotes: list[tuple[int, int]]) -> bool:
-    return not any(s - 1 <= offset <= e for s, e in quotes)
-
-
 def _speaker(
     text: str, sentence: Sentence, quotes: list[tuple[int, int]]
 ) -> tuple[str | None, str | None]:
@@ -96,9 +72,9 @@ def _speaker(
     name or pronoun nearest to the verb; a pronoun is replaced by the last name before it.
     """
     part = text[sentence.start : sentence.end]
-    for verb in _verbs().finditer(part):
+    for verb in speech_verbs().finditer(part):
         v_start, v_end = sentence.start + verb.start(), sentence.start + verb.end()
-        if not _outside(v_start, quotes):
+        if not outside_quotes(v_start, quotes):
             continue
         after = _AFTER_VERB.match(text, v_end, sentence.end)
         if after is not None:
@@ -107,7 +83,7 @@ def _speaker(
         candidates = [(*n, False) for n in _names(part)] + [(*p, True) for p in _pronouns(part)]
         for s_, e_, found, pronoun in candidates:
             s, e = sentence.start + s_, sentence.start + e_
-            if not _outside(s, quotes):
+            if not outside_quotes(s, quotes):
                 continue
             distance = v_start - e if e <= v_start else s - v_end
             if 0 <= distance <= _SPEAKER_REACH and (best is None or distance < best[0]):

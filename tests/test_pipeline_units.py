@@ -10,9 +10,10 @@ from summarizer._candidates import (
     find_cues,
     mentions,
     relayed_statement,
+    speaker_next_to_verb,
     statement_sentences,
 )
-from summarizer.grounding import AlignedText, segment
+from summarizer.grounding import AlignedText, quoted_segments, segment
 from summarizer.models import EvidenceAnswer, EvidenceStatus
 from summarizer.pipeline import _attribution_user, _chunks, _Document, _model_evidence
 
@@ -108,3 +109,45 @@ def test_dates_adverbs_contractions_and_possessives_are_not_offered_as_speakers(
         "calm. September was quiet. It’s over, Moody's said. Don’t worry. Politifact agreed."
     )
     assert candidate_names(text) == ["Elizabeth Warren", "Moody's", "Politifact"]
+
+
+def _next_to_verb(text: str, sentence: int) -> str | None:
+    sentences = segment(text, None)
+    quotes = quoted_segments(text, 0, len(text))
+    names = candidate_names(text, contained=True)
+    return speaker_next_to_verb(text, sentences[sentence - 1], quotes, names)
+
+
+def test_the_name_right_next_to_a_reporting_verb_is_the_speaker() -> None:
+    text = (
+        "Senator Ruth Okafor Questions Bank Chief Over Fees. Ruth Okafor met Dana Pell. "
+        "“This is not right,” Okafor said. "
+        "Retired Lt. Gen. Marcus Hale said Dana Pell was right. "
+        "“We will pay,” said Pell, the bank's chief. "
+        "(Having said that, nobody paid.) "
+        "Marcus Hale said Pell's fees were high. "
+        "Dana Pell told Okafor the bank would change."
+    )
+    assert _next_to_verb(text, 3) == "Ruth Okafor"  # a surname, under the full name
+    assert _next_to_verb(text, 4) == "Marcus Hale"  # the subject, not the one it speaks of
+    assert _next_to_verb(text, 5) == "Dana Pell"  # inverted after a quotation
+    assert _next_to_verb(text, 6) is None  # a capitalised first word is nobody
+    assert _next_to_verb(text, 7) == "Marcus Hale"  # not the possessive after the verb
+    assert _next_to_verb(text, 8) == "Dana Pell"  # "told Okafor": the one told does not speak
+
+
+def test_a_surname_the_article_never_writes_whole_is_taken_as_written() -> None:
+    text = "Le ministre a parlé. « C'est une farce », a déclaré Okafor, hier."
+    assert _next_to_verb(text, 2) == "Okafor"
+    # Capitalised only where a sentence starts, it may be any word; once inside, a name.
+    assert _next_to_verb("Il pleut. Voisins a déclaré la fin.", 2) is None
+    assert _next_to_verb("Il pleut. Voisins a déclaré la fin. Je cite Voisins.", 2) == "Voisins"
+
+
+def test_a_name_first_written_late_in_a_long_article_is_still_offered() -> None:
+    crowd = " ".join(f"Visitor Number{chr(65 + i)}{chr(97 + i)} came." for i in range(30))
+    text = f"{crowd} Late Comer arrived. “It was long,” Late Comer said."
+    doc = _Document(text, "en", None)
+    last = len(doc.sentences)
+    options, _user = _attribution_user(doc, candidate_names(text), last)
+    assert options == ["Late Comer"]
