@@ -67,6 +67,9 @@ class Settings:
     max_tokens: int = 1200
     max_input_tokens: int = 2600
     parallel_requests: int = 1
+    max_statements: int = 24
+    """Statement sentences attributed per article (one question each); 0: every one, for a
+    complete extraction. The rest are named in the summary's warnings."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
@@ -82,6 +85,7 @@ class Settings:
         max_reasks: int | None = None,
         token_budget: int | None = None,
         parallel_requests: int | None = None,
+        max_statements: int | None = None,
         retry: RetryPolicy | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Settings:
@@ -123,6 +127,7 @@ class Settings:
             ("max_reasks", max_reasks, "SUMMARIZER_MAX_REASKS", int),
             ("token_budget", token_budget, "SUMMARIZER_TOKEN_BUDGET", int),
             ("parallel_requests", parallel_requests, "SUMMARIZER_PARALLEL", int),
+            ("max_statements", max_statements, "SUMMARIZER_MAX_STATEMENTS", int),
         ):
             raw = given if given is not None else e.get(env_name)
             if raw is None:

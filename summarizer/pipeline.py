@@ -91,7 +91,6 @@ PROMPTS = (
 )
 T = TypeVar("T")
 _CHARS_PER_TOKEN = 3.5
-_MAX_STATEMENTS = 24
 _MAX_OPTIONS = 12
 """Names offered for one sentence at most, in order of first mention (2 of 403 statement
 sentences of the dev data name more). Every name of the article may be offered: a cap on the
@@ -126,6 +125,7 @@ class Summarizer:
         max_reasks: int | None = None,
         token_budget: int | None = None,
         parallel_requests: int | None = None,
+        max_statements: int | None = None,
         retry: RetryPolicy | None = None,
         http_client: httpx2.AsyncClient | None = None,
         settings: Settings | None = None,
@@ -141,6 +141,7 @@ class Summarizer:
             max_reasks=max_reasks,
             token_budget=token_budget,
             parallel_requests=parallel_requests,
+            max_statements=max_statements,
             retry=retry,
         )
         self._http_client = http_client
@@ -406,11 +407,12 @@ async def _attribute(
 ) -> dict[int, AttributionAnswer]:
     """Pass 1: one question per statement sentence, the speaker picked from the names found."""
     found = statement_sentences(doc.sentences, doc.aligned)
-    ids = found[:_MAX_STATEMENTS]
+    ids = found[: client.settings.max_statements or None]
     if len(found) > len(ids):
         meter.warnings.append(
             f"only the first {len(ids)} of {len(found)} statement sentences were attributed "
-            f"(one model question each); the rest, from S{found[len(ids)]} on, are not listed"
+            f"(one model question each); the rest, from S{found[len(ids)]} on, are not listed "
+            "(SUMMARIZER_MAX_STATEMENTS=0 lists every one)"
         )
     names = candidate_names(doc.text)
     every_name = candidate_names(doc.text, contained=True)
@@ -572,6 +574,7 @@ def preview_prompts(
     published: date | None = None,
     language: str | None = None,
     max_input_tokens: int = Settings.max_input_tokens,
+    max_statements: int = Settings.max_statements,
 ) -> list[PromptPreview]:
     """The first requests of a summary, rendered without calling a model: the attribution of
     the first statement sentence and the overview of each part. Evidence questions depend on
@@ -584,7 +587,7 @@ def preview_prompts(
         _options, user = _attribution_user(doc, candidate_names(doc.text), ids[0])
         out.append(
             PromptPreview(
-                f"attribution of S{ids[0]} (1 of {min(len(ids), _MAX_STATEMENTS)})",
+                f"attribution of S{ids[0]} (1 of {len(ids[: max_statements or None])})",
                 [_attribution_system(), {"role": "user", "content": user}],
             )
         )

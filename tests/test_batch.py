@@ -139,6 +139,19 @@ def test_a_new_model_resummarizes_and_duplicates_are_sent_once(tmp_path: Path) -
                 )
             )
         assert other.done == 5 and fake.requests > before
+        # A complete extraction is another result too: not the stored 24-statement summaries.
+        throttle = Throttle(4)
+        with Store(db) as store:
+            complete = asyncio.run(
+                run_batch(
+                    [tmp_path / "in.jsonl"],
+                    store,
+                    fake_summarizer(fake.base_url, throttle, max_statements=0),
+                    BatchOptions(concurrency=4),
+                    throttle=throttle,
+                )
+            )
+        assert complete.done == 5
 
 
 def test_failed_articles_are_kept_and_only_they_are_retried(tmp_path: Path) -> None:

@@ -421,6 +421,7 @@ def test_settings_explicit_beats_env_beats_defaults() -> None:
         "SUMMARIZER_MODEL": "env-model",
         "SUMMARIZER_TIMEOUT": "12",
         "SUMMARIZER_MAX_REASKS": "5",
+        "SUMMARIZER_MAX_STATEMENTS": "0",
     }
     settings = Settings.resolve(model="arg-model", max_reasks=1, env=env)
 
@@ -428,6 +429,7 @@ def test_settings_explicit_beats_env_beats_defaults() -> None:
     assert settings.base_url == "http://127.0.0.1:9/v1"
     assert settings.timeout == 12.0
     assert settings.max_reasks == 1
+    assert settings.max_statements == 0  # every statement sentence
     assert settings.token_budget == Settings().token_budget
 
 

@@ -46,7 +46,8 @@ def answer(body: dict[str, Any]) -> dict[str, Any]:
     return {"status": "unclear", "cue_sentence": None}
 
 
-def test_long_article_is_chunked_and_grounded(httpserver: HTTPServer) -> None:
+def _summarize(httpserver: HTTPServer, **changes: Any) -> tuple[Any, list[int]]:
+    """The summary of ARTICLE by the scripted endpoint, and each request's sentence count."""
     sizes: list[int] = []
 
     def handle(request: Request) -> Response:
@@ -83,13 +84,18 @@ def test_long_article_is_chunked_and_grounded(httpserver: HTTPServer) -> None:
             retry=RetryPolicy(max_attempts=1),
         ),
         max_input_tokens=400,
+        **changes,
     )
 
     async def run() -> Any:
         async with Summarizer(settings=settings) as s:
             return await s.asummarize(ARTICLE)
 
-    summary = asyncio.run(run())
+    return asyncio.run(run()), sizes
+
+
+def test_long_article_is_chunked_and_grounded(httpserver: HTTPServer) -> None:
+    summary, sizes = _summarize(httpserver)
     assert summary.check_grounded(ARTICLE) == []
     assert len(summary.events) > 3  # one overview per part, merged
     # 80 statement sentences: the first 24 are attributed, and the cut is said, not silent.
@@ -97,3 +103,9 @@ def test_long_article_is_chunked_and_grounded(httpserver: HTTPServer) -> None:
     assert any("24 of 80" in w for w in summary.provenance.warnings)
     # No prompt carries the whole article (80 sentences): each holds one part (≈ 400 tokens).
     assert 0 < max(sizes) <= 40
+
+
+def test_a_complete_extraction_attributes_every_statement(httpserver: HTTPServer) -> None:
+    summary, _sizes = _summarize(httpserver, max_statements=0)
+    assert len(summary.claims) + len(summary.counterclaims) == 80
+    assert not any("statement sentences were attributed" in w for w in summary.provenance.warnings)

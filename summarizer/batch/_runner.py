@@ -38,6 +38,7 @@ from summarizer.batch._inputs import (
 )
 from summarizer.batch._limits import Throttle
 from summarizer.batch._store import Row, Store
+from summarizer.config import Settings
 from summarizer.exceptions import (
     ProviderUnavailableError,
     SummarizerError,
@@ -157,6 +158,9 @@ async def run_batch(
     """
     settings = summarizer.settings
     version = prompts.prompt_version(PROMPTS)
+    if settings.max_statements != Settings.max_statements:
+        # A summary of another length is another result: it must not be reused for this one.
+        version += f"+statements={settings.max_statements or 'all'}"
     schema = schema_hash()
     throttle = throttle or Throttle(options.concurrency)
     stats = BatchStats(concurrency=throttle.limit)
