@@ -109,49 +109,32 @@ def test_rerun_of_a_finished_night_sends_nothing_and_writes_the_same_output(
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
 
 
+def _night(fake: FakeOpenAI, db: Path, inputs: list[Path], **summarizer: Any) -> Any:
+    throttle = Throttle(4)
+    with Store(db) as store:
+        return asyncio.run(
+            run_batch(
+                inputs,
+                store,
+                fake_summarizer(fake.base_url, throttle, **summarizer),
+                BatchOptions(concurrency=4),
+                throttle=throttle,
+            )
+        )
+
+
 def test_a_new_model_resummarizes_and_duplicates_are_sent_once(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "in.jsonl", 5)
     write_jsonl(tmp_path / "copy.jsonl", 5)  # the same five texts under the same ids
-    db = tmp_path / "night.db"
+    db, inputs = tmp_path / "night.db", tmp_path / "in.jsonl"
     with FakeOpenAI() as fake:
-        throttle = Throttle(4)
-        with Store(db) as store:
-            stats = asyncio.run(
-                run_batch(
-                    [tmp_path / "in.jsonl", tmp_path / "copy.jsonl"],
-                    store,
-                    fake_summarizer(fake.base_url, throttle),
-                    BatchOptions(concurrency=4),
-                    throttle=throttle,
-                )
-            )
+        stats = _night(fake, db, [inputs, tmp_path / "copy.jsonl"])
         assert stats.done == 5 and stats.skipped_done + stats.duplicates == 5
         before = fake.requests
-        throttle = Throttle(4)
-        with Store(db) as store:
-            other = asyncio.run(
-                run_batch(
-                    [tmp_path / "in.jsonl"],
-                    store,
-                    fake_summarizer(fake.base_url, throttle, model="another-model"),
-                    BatchOptions(concurrency=4),
-                    throttle=throttle,
-                )
-            )
+        other = _night(fake, db, [inputs], model="another-model")
         assert other.done == 5 and fake.requests > before
         # A complete extraction is another result too: not the stored 24-statement summaries.
-        throttle = Throttle(4)
-        with Store(db) as store:
-            complete = asyncio.run(
-                run_batch(
-                    [tmp_path / "in.jsonl"],
-                    store,
-                    fake_summarizer(fake.base_url, throttle, max_statements=0),
-                    BatchOptions(concurrency=4),
-                    throttle=throttle,
-                )
-            )
-        assert complete.done == 5
+        assert _night(fake, db, [inputs], max_statements=0).done == 5
 
 
 def test_failed_articles_are_kept_and_only_they_are_retried(tmp_path: Path) -> None:
