@@ -320,7 +320,6 @@ _CAPITALISED = r"[A-ZÀ-ÖØ-ÞА-Я][\w’'\-]*\.?"
 _RUN = _CAPITALISED + r"(?:[ \u00a0]+" + _CAPITALISED + r")*"
 _BEFORE_VERB = re.compile(r"(?<![\w’'])(?P<run>" + _RUN + r")[ \u00a0]+$")
 _AFTER_VERB = re.compile(r"[ \u00a0]+(?P<run>" + _RUN + r")(?![\w’'])")
-_TITLES = frozenset("mr mrs ms dr sen rep gov gen lt col sgt prof m mme mm herr frau".split())  # noqa: SIM905
 # Inside a sentence: after a word, a comma or a closing mark, or a title ("Mr. ", "R. ").
 _INSIDE = (
     r"(?:(?<=[\w,;”»\"’)][ \u00a0])|(?<=\b[A-Z]\. )|(?<=\b[A-Z][a-z]\. )"
@@ -337,8 +336,8 @@ def speaker_next_to_verb(
 
     That word order leaves no doubt about who speaks, where the 1.5B model, picking among the
     names of the sentence, often takes another one. The name is given as the article's fullest
-    form of it (``names``, "Erin Murphy" for "Murphy"); a single word that is not a known name
-    ("Having said that") is not taken.
+    form of it (``names``, "Erin Murphy" for "Murphy"); a single word the article never writes
+    capitalised inside a sentence ("Having said that") is not taken.
     """
     part = text[sentence.start : sentence.end]
     for verb in speech_verbs().finditer(part):
