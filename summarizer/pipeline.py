@@ -97,8 +97,8 @@ sentences of the dev data name more). Every name of the article may be offered: 
 article's names (24 until November 2026) left 38 % of those sentences without one of theirs."""
 _SUBJECT_BEFORE_VERB = frozenset({"en", "fr"})
 """Languages where the name right before a reporting verb is its subject. Not German: the
-verb comes second, so "… im Département Yvelines seien" or "Forum Deutschland kommentierte"
-put a place or an organisation there (4 right speakers became 3 of 18 when tried)."""
+verb comes second, so a place ("… in Berlin seien") or the organisation of an apposition
+("…, Sprecher des Vereins X kommentierte") stands there (4 right speakers became 3 of 18)."""
 _OPENAI_URL = "https://api.openai.com/v1"
 
 
