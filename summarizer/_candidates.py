@@ -19,12 +19,14 @@ __all__ = [
     "UNNAMED",
     "Cue",
     "candidate_names",
+    "every_name",
     "find_cues",
     "mentions",
     "outside_quotes",
     "speaker_next_to_verb",
     "speech_verbs",
     "statement_sentences",
+    "without_contained",
 ]
 
 UNNAMED = "unnamed source"
@@ -185,12 +187,22 @@ def statement_sentences(sentences: list[Sentence], aligned: AlignedText) -> list
     return out
 
 
-def candidate_names(text: str, *, contained: bool = False) -> list[str]:
-    """Capitalised names in order of first mention, minus sentence-initial function words.
+def candidate_names(text: str) -> list[str]:
+    """:func:`every_name` of ``text`` minus those contained in a longer one ("Ryder" in
+    "Patrick Ryder"): the names offered to the model."""
+    return without_contained(every_name(text))
 
-    A name contained in a longer one ("Ryder" in "Patrick Ryder") is dropped, unless
-    ``contained``: a title-case headline is one long run that holds the names it is about.
-    """
+
+def without_contained(names: list[str]) -> list[str]:
+    """``names`` minus each one contained in a longer one of them."""
+    kept = [n for n in names if not any(n != m and n in m.split() for m in names)]
+    return [n for n in kept if not any(n != m and f" {n}" in f" {m}" for m in kept)]
+
+
+def every_name(text: str) -> list[str]:
+    """Capitalised names in order of first mention, minus sentence-initial function words,
+    those contained in longer ones included (a title-case headline is one long run that
+    holds the names it is about)."""
     found: list[str] = []
     for match in _NAME.finditer(text):
         words = re.split(r"\s+", match.group(0))
@@ -209,12 +221,7 @@ def candidate_names(text: str, *, contained: bool = False) -> list[str]:
             continue
         if name not in found:
             found.append(name)
-    found = [n for n in found if not _possessive_of(n, found)]
-    if contained:
-        return found
-    kept = [n for n in found if not any(n != m and n in m.split() for m in found)]
-    kept = [n for n in kept if not any(n != m and f" {n}" in f" {m}" for m in kept)]
-    return kept
+    return [n for n in found if not _possessive_of(n, found)]
 
 
 def _contraction(name: str) -> bool:

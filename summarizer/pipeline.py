@@ -35,11 +35,13 @@ from summarizer._candidates import (
     UNNAMED,
     Cue,
     candidate_names,
+    every_name,
     find_cues,
     mentions,
     relayed_statement,
     speaker_next_to_verb,
     statement_sentences,
+    without_contained,
 )
 from summarizer._input import check_text, text_sha256
 from summarizer._language import detect_language
@@ -414,8 +416,8 @@ async def _attribute(
             f"(one model question each); the rest, from S{found[len(ids)]} on, are not listed "
             "(SUMMARIZER_MAX_STATEMENTS=0 lists every one)"
         )
-    names = candidate_names(doc.text)
-    every_name = candidate_names(doc.text, contained=True)
+    all_names = every_name(doc.text)  # for the name next to the verb; the model gets fewer
+    names = without_contained(all_names)
     quotes = quoted_segments(doc.text, 0, len(doc.text))
     system = _attribution_system()
 
@@ -434,7 +436,7 @@ async def _attribute(
             # "Selon X, Y estime …": the 1.5B model names the relay X as the speaker.
             return answer.model_copy(update={"speaker": relayed[1], "relayed_by": relayed[0]})
         named = (
-            speaker_next_to_verb(doc.text, sentence, quotes, every_name)
+            speaker_next_to_verb(doc.text, sentence, quotes, all_names)
             if doc.language[:2].lower() in _SUBJECT_BEFORE_VERB
             else None
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from summarizer._candidates import (
     candidate_names,
+    every_name,
     find_cues,
     mentions,
     relayed_statement,
@@ -114,7 +115,7 @@ def test_dates_adverbs_contractions_and_possessives_are_not_offered_as_speakers(
 def _next_to_verb(text: str, sentence: int) -> str | None:
     sentences = segment(text, None)
     quotes = quoted_segments(text, 0, len(text))
-    names = candidate_names(text, contained=True)
+    names = every_name(text)
     return speaker_next_to_verb(text, sentences[sentence - 1], quotes, names)
 
 
