@@ -335,6 +335,9 @@ class ArticleSummary(BaseModel):
 # {"sentences": list[Sentence], "aligned": AlignedText}.
 
 _Short = Annotated[str, Field(min_length=1, max_length=160)]
+_SentenceId = Annotated[int, Field(ge=1)]
+"""A sentence number as the model sees it ([S1] is the first); the bound is in the schema so
+that grammar-constrained decoding cannot produce the 0 that validation would refuse."""
 
 
 def _ctx(info: ValidationInfo) -> tuple[list[Sentence], AlignedText] | None:
@@ -380,7 +383,7 @@ def attribution_model(names: list[str]) -> type[AttributionAnswer]:
 
 
 class EventAnswer(BaseModel):
-    sentence: int
+    sentence: _SentenceId
     trigger: Annotated[str, Field(min_length=1, max_length=40)] = Field(
         description="the word of that sentence naming the event, copied exactly"
     )
@@ -404,7 +407,7 @@ class EventAnswer(BaseModel):
 
 
 class InconsistencyAnswer(BaseModel):
-    sentences: Annotated[list[int], Field(min_length=2, max_length=3)]
+    sentences: Annotated[list[_SentenceId], Field(min_length=2, max_length=3)]
     what: _Short
 
     @field_validator("sentences")
@@ -415,7 +418,7 @@ class InconsistencyAnswer(BaseModel):
 
 class SummaryAnswer(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=300)]
-    sentences: Annotated[list[int], Field(min_length=1, max_length=4)]
+    sentences: Annotated[list[_SentenceId], Field(min_length=1, max_length=4)]
 
     @field_validator("sentences")
     @classmethod
@@ -435,7 +438,7 @@ class EvidenceAnswer(BaseModel):
     """Pass 3, one claim at a time: what the article shows about its evidence."""
 
     status: EvidenceStatus
-    cue_sentence: int | None = Field(
+    cue_sentence: _SentenceId | None = Field(
         default=None, description="id of the sentence that shows it, else null"
     )
 

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from summarizer import ArticleSummary, Span
+from summarizer.models import EvidenceAnswer, OverviewAnswer
 
 TEXT = "Le ministre a déclaré « tout va bien ». L'opposition a démenti."
 
@@ -81,3 +82,21 @@ def test_dangling_or_duplicate_ids_are_refused(changes: dict[str, Any], message:
 def test_a_span_whose_offsets_disagree_with_its_text_is_refused() -> None:
     with pytest.raises(ValidationError, match="span offsets"):
         Span(text="abc", start=0, end=5)
+
+
+
+def _integers(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        own = [node] if node.get("type") == "integer" else []
+        return own + [n for value in node.values() for n in _integers(value)]
+    if isinstance(node, list):
+        return [n for value in node for n in _integers(value)]
+    return []
+
+
+@pytest.mark.parametrize("model", [OverviewAnswer, EvidenceAnswer])
+def test_every_sentence_id_the_schema_allows_starts_at_s1(model: Any) -> None:
+    # A decoder that follows the schema (or a fake answering its minimal instance) must not be
+    # able to produce the S0 that validation refuses.
+    integers = _integers(model.model_json_schema())
+    assert integers and all(n.get("minimum") == 1 for n in integers)
