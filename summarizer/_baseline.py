@@ -5,7 +5,8 @@ more) is an attribution; its speaker is the name (or pronoun) nearest to a repor
 the lexicon (``prompts/lexicon.json``) in the same sentence, else in the sentence before. It
 finds no indirect speech and no events, so any model pipeline has to beat it where it matters.
 Evidence and stance come from the lexicon's cue phrases alone ("unclear" without a cue), which
-is what the pipeline's ``basis: cue`` judgements do before any model is asked.
+is what the pipeline's ``basis: cue`` judgements do before any model is asked; commitment is
+always ``asserted`` (no grammar rule yet), the pipeline's default.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def baseline_prediction(doc_id: str, text: str, language: str | None = None) -> 
                 "content": text[start:end],
                 "evidence": _evidence(sentences, at, aligned),
                 "stance": _stance(sentences, at, aligned),
+                "commitment": "asserted",  # no rule: the pipeline's default
             }
         )
     return {"id": doc_id, "attributions": attributions, "events": []}

@@ -72,12 +72,18 @@ def load_gold(path: Path) -> list[dict[str, Any]]:
 
 
 def select(
-    docs: Sequence[dict[str, Any]], limit: int | None = None, per_corpus: int | None = None
+    docs: Sequence[dict[str, Any]],
+    limit: int | None = None,
+    per_corpus: int | None = None,
+    split: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The first ``per_corpus`` documents of each corpus, then the first ``limit`` of those."""
+    """The documents of one ``split`` (our gold's tune / held-out halves) if given, the first
+    ``per_corpus`` of each corpus, then the first ``limit`` of those."""
     kept: list[dict[str, Any]] = []
     taken: dict[str, int] = {}
     for doc in docs:
+        if split is not None and doc.get("split") != split:
+            continue
         corpus = str(doc.get("source_corpus") or "unknown")
         if per_corpus is not None and taken.get(corpus, 0) >= per_corpus:
             continue
@@ -209,8 +215,8 @@ def format_table(scores: Mapping[str, Mapping[str, Counts]]) -> str:
 
 
 def format_labels(scores: Mapping[str, Mapping[str, Counts]], field_name: str) -> str:
-    """Accuracy and confusion matrix (rows gold, columns predicted) of ``evidence`` or
-    ``stance`` on matched pairs; empty when the gold labels none."""
+    """Accuracy, macro-F1 and confusion matrix (rows gold, columns predicted) of ``evidence``,
+    ``stance`` or ``commitment`` on matched pairs; empty when the gold labels none."""
     out: list[str] = []
     for system, counts in scores.items():
         labels = counts["overall"].scores()[field_name]
@@ -219,8 +225,9 @@ def format_labels(scores: Mapping[str, Mapping[str, Counts]], field_name: str) -
         matrix: dict[str, dict[str, int]] = labels["confusion"]
         columns = sorted({p for row in matrix.values() for p in row})
         out.append(
-            f"{field_name}, {system}: accuracy {_pct(labels['accuracy'])} on "
-            f"{labels['pairs']} matched pairs (rows gold, columns predicted)"
+            f"{field_name}, {system}: accuracy {_pct(labels['accuracy'])}, macro-F1 "
+            f"{_pct(labels['macro_f1'])} on {labels['pairs']} matched pairs "
+            "(rows gold, columns predicted)"
         )
         out.append("| gold \\ predicted | " + " | ".join(columns) + " |")
         out.append("|" + "---|" * (len(columns) + 1))
@@ -264,6 +271,10 @@ def eval_command(
     per_corpus: Annotated[
         int | None, typer.Option(min=1, help="Only the first N documents of each corpus.")
     ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(help='Only the documents whose "split" is this (our gold: tune, heldout).'),
+    ] = None,
     store: Annotated[
         Path,
         typer.Option(help="Batch store of the model's summaries; a rerun reuses what is done."),
@@ -291,7 +302,8 @@ def eval_command(
     """Score the pipeline on gold documents, beside the rule baseline, per corpus and overall.
 
     Content P/R/F1 (word overlap ≥ 0.5, one-to-one), speaker accuracy on matched pairs, event
-    trigger and argument P/R/F1, and, where the gold labels them, evidence status and stance.
+    trigger and argument P/R/F1, and, where the gold labels them, evidence status, stance and
+    commitment.
     The summaries go through the batch store (--store): rerun the same command after an
     interruption and only the missing documents are sent.
 
@@ -302,7 +314,9 @@ def eval_command(
         raise typer.Exit(EXIT_INPUT)
     sim: Similarity = "overlap" if similarity == "overlap" else "jaccard"
     try:
-        docs = select(load_gold(gold), limit, per_corpus)
+        docs = select(load_gold(gold), limit, per_corpus, split)
+        if not docs:
+            raise InputError(f"{gold}: no gold documents with split {split!r}")
         run = _run(docs, store, baseline_only, retry_failed, model, base_url, max_reasks, timeout,
                    quiet)  # fmt: skip
     except StoreBusyError as exc:
@@ -319,7 +333,7 @@ def eval_command(
         raise typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_PROVIDER) from None
     scores = run.scores(sim)
     typer.echo(format_table(scores))
-    for name in ("evidence", "stance"):
+    for name in ("evidence", "stance", "commitment"):
         labels = format_labels(scores, name)
         if labels:
             typer.echo("\n" + labels.rstrip())

@@ -12,8 +12,9 @@ computed here can be compared with theirs:
   a bare pronoun are not counted.
 * **event triggers**: exact match of the lower-cased token sequence, one-to-one; **arguments**
   inside matched events: same role (case and punctuation ignored) and a shared token.
-* our own gold (``tests/data/gold/``) also labels each statement's ``evidence`` status and a
-  response's ``stance``; they are compared on matched pairs (accuracy and confusion matrix).
+* our own gold (``tests/data/gold/``) also labels each statement's ``evidence`` status (a
+  claim), ``stance`` (a response) and ``commitment``; they are compared on matched pairs
+  (accuracy, macro-F1 over the gold labels present, confusion matrix).
 
 A gold document whose ``attributions`` (``events``) list is empty comes from a corpus that does
 not annotate them, so that part of the prediction is not scored at all.
@@ -207,6 +208,7 @@ class Counts:
     arg_text_matched: int = 0
     evidence: Counter[tuple[str, str]] = field(default_factory=Counter)
     stance: Counter[tuple[str, str]] = field(default_factory=Counter)
+    commitment: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def __add__(self, other: Counts) -> Counts:
         out = Counts()
@@ -258,17 +260,32 @@ class Counts:
             "arg_text": {"matched": self.arg_text_matched, "precision": xp, "recall": xr, "f1": xf},
             "evidence": _labels(self.evidence),
             "stance": _labels(self.stance),
+            "commitment": _labels(self.commitment),
         }
 
 
 def _labels(pairs: Counter[tuple[str, str]]) -> dict[str, Any]:
-    """Accuracy and confusion matrix ``{gold: {predicted: n}}`` of a labelled field."""
+    """Accuracy, macro-F1 and confusion matrix ``{gold: {predicted: n}}`` of a labelled field.
+
+    The macro-F1 averages the F1 of each label the gold uses, so answering the most frequent
+    label everywhere scores well on accuracy but not here.
+    """
     total = sum(pairs.values())
     correct = sum(n for (g, p), n in pairs.items() if g == p)
     matrix: dict[str, dict[str, int]] = {}
     for (g, p), n in sorted(pairs.items()):
         matrix.setdefault(g, {})[p] = n
-    return {"pairs": total, "accuracy": correct / total if total else None, "confusion": matrix}
+    f1s = []
+    for label in matrix:
+        hits = pairs[(label, label)]
+        said = sum(n for (_g, p), n in pairs.items() if p == label)
+        f1s.append(prf(hits, said, sum(matrix[label].values()))[2])
+    return {
+        "pairs": total,
+        "accuracy": correct / total if total else None,
+        "macro_f1": sum(f1s) / len(f1s) if f1s else None,
+        "confusion": matrix,
+    }
 
 
 @dataclass(frozen=True)
@@ -279,6 +296,7 @@ class _Unit:
     evidence: str | None
     stance: str | None
     stance_labelled: bool  # only our own gold says which statements are responses
+    commitment: str | None
 
 
 def _gold_units(attributions: Iterable[Mapping[str, Any]]) -> list[_Unit]:
@@ -302,13 +320,14 @@ def _gold_units(attributions: Iterable[Mapping[str, Any]]) -> list[_Unit]:
                 a.get("evidence"),
                 a.get("stance"),
                 "stance" in a,
+                a.get("commitment"),
             )
         )
     return units
 
 
-def _fields(u: _Unit) -> tuple[str | None, str | None, str | None, str | None, bool]:
-    return u.speaker, u.resolved, u.evidence, u.stance, u.stance_labelled
+def _fields(u: _Unit) -> tuple[str | None, str | None, str | None, str | None, bool, str | None]:
+    return u.speaker, u.resolved, u.evidence, u.stance, u.stance_labelled, u.commitment
 
 
 def _norm_role(role: str) -> str:
@@ -383,6 +402,8 @@ def score_document(
                 c.evidence[(u.evidence, p.get("evidence") or NO_LABEL)] += 1
             if u.stance_labelled and (u.stance is not None or p.get("stance") is not None):
                 c.stance[(u.stance or NO_LABEL, p.get("stance") or NO_LABEL)] += 1
+            if u.commitment is not None:
+                c.commitment[(u.commitment, p.get("commitment") or NO_LABEL)] += 1
     gold_events = list(gold.get("events") or [])
     if gold_events:
         c += _score_events(gold_events, list(prediction.get("events") or []))
@@ -409,7 +430,8 @@ def score_documents(
 def to_prediction(doc_id: str, summary: ArticleSummary) -> dict[str, Any]:
     """The gold prediction format of a summary: every claim and counterclaim is an attribution
     (its quote the content, its source's name the speaker, with its evidence status and, for
-    a counterclaim, its stance), every event a trigger with its place and participants."""
+    a claim, its commitment, for a counterclaim, its stance), every event a trigger with its
+    place and participants."""
     names = {s.id: s.name for s in summary.sources}
     statements: list[tuple[int, dict[str, Any]]] = []
     for c in summary.claims:
@@ -436,4 +458,5 @@ def _statement(speaker: str, content: str, statement: Any, stance: str | None) -
         "content": content,
         "evidence": statement.evidence.status.value,
         "stance": stance,
+        "commitment": None if stance is not None else statement.commitment.value,
     }

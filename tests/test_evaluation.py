@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from summarizer.models import (
     ArticleMeta,
     ArticleSummary,
     Claim,
+    Commitment,
     Counterclaim,
     Event,
     EventStatus,
@@ -143,6 +145,7 @@ def test_a_perfect_prediction_scores_one() -> None:
     assert s["evidence"] == {
         "pairs": 1,
         "accuracy": 1.0,
+        "macro_f1": 1.0,
         "confusion": {"not_applicable": {"not_applicable": 1}},
     }
 
@@ -231,6 +234,43 @@ def test_evidence_and_stance_confusion_on_matched_pairs() -> None:
     assert s["stance"]["confusion"] == {"-": {"denies": 1}, "denies": {"disputes": 1}}
 
 
+def test_commitment_is_scored_on_matched_pairs_with_a_macro_f1() -> None:
+    gold = [
+        {"content": "one two three four", "evidence": "unclear", "commitment": "hedged"},
+        {"content": "five six seven eight", "stance": "denies", "commitment": "negated"},
+        {"content": "nine ten eleven twelve", "evidence": "unclear", "commitment": "asserted"},
+        {"content": "thirteen fourteen fifteen", "evidence": "unclear", "commitment": "asserted"},
+        {"content": "an older gold without the field", "evidence": "unclear"},
+    ]
+    prediction = {
+        "attributions": [
+            {"content": "one two three four", "commitment": "hedged"},  # right
+            {"content": "five six seven eight", "stance": "denies"},  # no commitment: wrong
+            {"content": "nine ten eleven twelve", "commitment": "negated"},  # wrong
+            {"content": "thirteen fourteen fifteen", "commitment": "asserted"},  # right
+            {"content": "an older gold without the field", "commitment": "asserted"},
+        ]
+    }
+    s = score_document(_doc(gold), prediction).scores()["commitment"]
+    assert (s["pairs"], s["accuracy"]) == (4, 0.5)
+    assert s["confusion"] == {
+        "asserted": {"asserted": 1, "negated": 1},
+        "hedged": {"hedged": 1},
+        "negated": {"-": 1},
+    }
+    # F1 per gold label: asserted 2/3 (P 1, R 1/2), hedged 1, negated 0 (once said, wrongly)
+    assert s["macro_f1"] == pytest.approx((2 / 3 + 1 + 0) / 3)
+
+
+def test_answering_the_majority_label_everywhere_has_a_low_macro_f1() -> None:
+    gold = [{"content": f"w{i} x{i} y{i} z{i}", "evidence": "not_applicable"} for i in range(8)]
+    gold += [{"content": "the only unclear one here", "evidence": "unclear"}]
+    prediction = {"attributions": [{**g, "evidence": "not_applicable"} for g in gold]}
+    s = score_document(_doc(gold), prediction).scores()["evidence"]
+    assert s["accuracy"] == pytest.approx(8 / 9)
+    assert s["macro_f1"] == pytest.approx((16 / 17 + 0) / 2)
+
+
 def test_micro_average_over_corpora() -> None:
     a = {**_doc(ATTS), "id": "a", "source_corpus": "x"}
     b = {**_doc(ATTS[:2]), "id": "b", "source_corpus": "y"}
@@ -274,6 +314,7 @@ def _summary() -> ArticleSummary:
                 id="c1",
                 speaker="s1",
                 quote=span("Paris a annoncé la fermeture de l'usine."),
+                commitment=Commitment.hedged,
                 evidence=Evidence(status=EvidenceStatus.none_provided),
             )
         ],
@@ -302,6 +343,7 @@ def test_a_summary_maps_to_the_prediction_format() -> None:
                 "content": "Paris a annoncé la fermeture de l'usine.",
                 "evidence": "none_provided",
                 "stance": None,
+                "commitment": "hedged",
             },
             {
                 "speaker": "Jean Martin",
@@ -309,6 +351,7 @@ def test_a_summary_maps_to_the_prediction_format() -> None:
                 "content": "C'est faux",
                 "evidence": "unclear",
                 "stance": "denies",
+                "commitment": None,  # a counterclaim has no commitment in the model
             },
         ],
         "events": [{"trigger": "fermeture", "arguments": [{"role": "Place", "text": "Paris"}]}],
@@ -352,6 +395,20 @@ def test_select_takes_the_first_of_each_corpus_then_the_limit() -> None:
     assert [d["id"] for d in select(docs, limit=2, per_corpus=2)] == ["0", "1"]
 
 
+def test_split_keeps_one_half_of_our_gold(tmp_path: Path) -> None:
+    halves = [d["split"] for d in load_gold(GOLD / "fr-wikinews.jsonl")]
+    result = CliRunner().invoke(
+        app, ["eval", str(GOLD / "fr-wikinews.jsonl"), "--baseline-only", "--split", "heldout"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"| overall | baseline | {halves.count('heldout')} |" in result.output
+    assert "commitment, baseline: accuracy" in result.output
+    typo = CliRunner().invoke(
+        app, ["eval", str(GOLD / "fr-wikinews.jsonl"), "--baseline-only", "--split", "test"]
+    )
+    assert typo.exit_code == 3 and "no gold documents with split 'test'" in typo.output
+
+
 def test_gold_errors_are_one_line_input_errors(tmp_path: Path) -> None:
     runner = CliRunner()
     missing = runner.invoke(app, ["eval", str(tmp_path / "nope.jsonl")])
@@ -383,7 +440,11 @@ def test_baseline_only_prints_the_table_and_writes_the_report(tmp_path: Path) ->
 
 def test_the_hand_labelled_gold_set_is_well_formed() -> None:
     docs = load_gold(GOLD / "fr-wikinews.jsonl")
-    assert len(docs) >= 10
+    assert len(docs) == 34 and sum(len(d["attributions"]) for d in docs) == 204
+    halves = {d["id"]: d["split"] for d in docs}
+    assert list(halves.values()).count("tune") == list(halves.values()).count("heldout")
+    rule_sources = ("seed-kursk", "frwikinews-015-", "frwikinews-053-", "frwikinews-099-")
+    assert all(halves[i] == "tune" for i in halves if i.startswith(rule_sources))
     for d in docs:
         text = d["text"]
         assert d["lang"] == "fr" and d["attributions"]
@@ -394,11 +455,38 @@ def test_the_hand_labelled_gold_set_is_well_formed() -> None:
                 s, e = a["speaker_span"]
                 assert text[s:e] == a["speaker"]
             assert (a["evidence"] is None) != (a["stance"] is None)  # a claim or a response
+            assert a["commitment"] in {c.value for c in Commitment}
+    seed = next(d for d in docs if d["id"] == "seed-kursk.fr")
+    hedged = [a["content"] for a in seed["attributions"] if a["commitment"] == "hedged"]
+    assert any("auraient été envoyés" in c for c in hedged)
+
+
+def _shared_articles() -> Path | None:
+    """``../shared/articles`` beside the checkout (or beside its worktree folder)."""
+    for up in Path(__file__).resolve().parents[1:4]:
+        if (up / "shared" / "articles" / "fr-wikinews").is_dir():
+            return up / "shared" / "articles"
+    return None
+
+
+def test_the_gold_file_is_what_build_py_makes_from_the_articles() -> None:
+    articles = _shared_articles()
+    if articles is None:
+        pytest.skip("the shared articles are not beside this checkout")
+    sys.path.insert(0, str(GOLD))
+    try:
+        import build  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(GOLD))
+    built = build.build(articles)  # raises SystemExit when a span is not in its text
+    committed = load_gold(GOLD / "fr-wikinews.jsonl")
+    assert built == committed
 
 
 # --- the whole eval on three short gold articles, answered by cassettes ----------------------
 
 CASSETTE_DOCS = 3
+CASSETTE_IDS = ("015", "053", "099")  # the three shortest of the first 13: what was recorded
 
 
 def _base_url() -> str:
@@ -412,8 +500,11 @@ def _base_url() -> str:
 @pytest.mark.cassette
 @pytest.mark.vcr
 def test_eval_runs_the_pipeline_through_the_store_and_scores_it(tmp_path: Path) -> None:
-    docs = sorted(load_gold(GOLD / "fr-wikinews.jsonl"), key=lambda d: len(d["text"]))
-    docs = docs[:CASSETTE_DOCS]
+    docs = sorted(
+        (d for d in load_gold(GOLD / "fr-wikinews.jsonl") if d["id"][11:14] in CASSETTE_IDS),
+        key=lambda d: len(d["text"]),
+    )
+    assert len(docs) == CASSETTE_DOCS
     throttle = Throttle(1)  # one request at a time: the order the cassette recorded
     summarizer = Summarizer(
         backend="local", base_url=_base_url(), model=LOCAL_MODEL_NAME, gate=throttle
