@@ -311,6 +311,20 @@ def test_a_refused_key_stops_at_the_first_input(tmp_path: Path, httpserver: HTTP
     assert last.startswith("summarized 0 of 3 inputs")
     assert last.endswith(f"failed: {', '.join(inputs)} (exit code 4, the first failure's)")
 
+    jsonl = runner.invoke(
+        app,
+        ["summarize", *inputs, "-f", "jsonl", "-q", "--base-url", httpserver.url_for("/v1")],
+        env={"OPENAI_API_KEY": "sk-refused", "SUMMARIZER_PARALLEL": "1"},
+    )
+    lines = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    assert [(x["source"], x["state"], x["error"]["type"]) for x in lines] == [
+        (inputs[0], "failed", "AuthenticationError"),
+        (inputs[1], "not_tried", "AuthenticationError"),
+        (inputs[2], "not_tried", "AuthenticationError"),
+    ]
+    assert lines[1]["error"]["message"].startswith("not tried: each input would meet the same")
+    assert len(httpserver.log) == 2 and "sk-refused" not in jsonl.stdout
+
 
 @pytest.mark.vcr
 def test_ctrl_c_keeps_the_summaries_already_made(
