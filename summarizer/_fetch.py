@@ -2,9 +2,10 @@
 
 * ``.txt``/``.md`` (and standard input): the whole file is the article; its first line is the
   title, and a second line holding only an ISO date is the publication date.
-* ``.json``: an object ``{"text", "title", "url", "published", "language"}``; only ``text`` is
-  required, ``published`` is an ISO date.
-* ``.html``/``.htm``: the title and main text, extracted by :mod:`summarizer._html`.
+* ``.json``: an object ``{"text", "title", "url", "published", "language", "outlet",
+  "author"}``; only ``text`` is required, ``published`` is an ISO date.
+* ``.html``/``.htm``: the article text and its metadata (title, date, author, site name as
+  the outlet, canonical URL, language), extracted by trafilatura (:mod:`summarizer._html`).
 * ``http://``/``https://`` URLs (:func:`fetch_url`): fetched with a timeout, the same size cap
   and at most :data:`MAX_REDIRECTS` redirects; every host (the first and each redirect target)
   must resolve to public addresses only, unless private ones are explicitly allowed, and the
@@ -24,7 +25,7 @@ import socket
 import ssl
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,7 +52,7 @@ FETCH_TIMEOUT = 20.0
 MAX_REDIRECTS = 5
 ALLOW_PRIVATE_FLAG = "--allow-private"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_JSON_KEYS = ("text", "title", "url", "published", "language")
+_JSON_KEYS = ("text", "title", "url", "published", "language", "outlet", "author")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class ArticleInput:
     url: str | None = None
     published: dt.date | None = None
     language: str | None = None
+    outlet: str | None = None
+    author: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -134,11 +137,13 @@ def _json(text: str, where: str) -> ArticleInput:
         url=doc.get("url") or None,
         published=_date(published, where) if published else None,
         language=doc.get("language") or None,
+        outlet=(doc.get("outlet") or "").strip() or None,
+        author=(doc.get("author") or "").strip() or None,
     )
 
 
-def _html(text: str, where: str) -> ArticleInput:
-    page = extract_article(text)
+def _html(text: str, where: str, url: str | None = None) -> ArticleInput:
+    page = extract_article(text, url=url)
     published = None
     if page.published:
         try:
@@ -153,6 +158,8 @@ def _html(text: str, where: str) -> ArticleInput:
         url=page.url,
         published=published,
         language=page.language,
+        outlet=page.outlet,
+        author=page.author,
     )
 
 
@@ -170,14 +177,7 @@ def read_input(path: Path) -> ArticleInput:
         article = _html(text, where)
     else:
         article = plain_article(text)
-    return ArticleInput(
-        text=article.text,
-        title=article.title,
-        url=article.url,
-        published=article.published,
-        language=article.language,
-        notes=notes,
-    )
+    return replace(article, notes=notes)
 
 
 # --- URLs ---------------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def _body(response: httpx.Response, where: str, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def _parse(data: bytes, content_type: str, where: str, path: str) -> ArticleInput:
+def _parse(data: bytes, content_type: str, where: str, final: str) -> ArticleInput:
     mime, _, params = content_type.partition(";")
     mime = mime.strip().casefold()
     charset = None
@@ -320,12 +320,12 @@ def _parse(data: bytes, content_type: str, where: str, path: str) -> ArticleInpu
         except InputError as exc:
             raise InputError(f"{where}: {exc.message}") from exc
     if not mime:  # no Content-Type: guess from the path, like a file
-        suffix = Path(path).suffix.casefold()
+        suffix = Path(urlsplit(final).path).suffix.casefold()
         mime = {".json": "application/json", ".html": "text/html", ".htm": "text/html"}.get(
             suffix, "text/plain"
         )
     if mime in ("text/html", "application/xhtml+xml"):
-        return _html(text, where)
+        return _html(text, where, url=final)
     if mime == "application/json" or mime.endswith("+json"):
         return _json(text, where)
     if mime in ("text/plain", "text/markdown"):
@@ -384,11 +384,5 @@ def fetch_url(
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(f"{current}: cannot fetch ({reason})") from exc
-    article = _parse(data, content_type, url, urlsplit(final).path)
-    return ArticleInput(
-        text=article.text,
-        title=article.title,
-        url=final,
-        published=article.published,
-        language=article.language,
-    )
+    # The URL read, not the page's canonical link: that is what the text came from.
+    return replace(_parse(data, content_type, url, final), url=final)

@@ -32,9 +32,11 @@ from summarizer._fetch import (
     is_url,
     read_input,
 )
+from summarizer._output import check_writable
 from summarizer._version import __version__
 from summarizer.batch._command import batch_command
 from summarizer.batch._report import report_command
+from summarizer.claimreview import to_claimreview
 from summarizer.client import check_endpoint
 from summarizer.config import Settings
 from summarizer.eval_cli import eval_command
@@ -51,7 +53,7 @@ from summarizer.models import ArticleSummary, Usage
 from summarizer.pipeline import preview_prompts
 from summarizer.pipeline import summarize as summarize_text
 from summarizer.pricing import describe_cost, load_prices
-from summarizer.render import to_csv, to_html, to_jsonl, to_markdown
+from summarizer.render import jsonl_done, jsonl_failed, to_csv, to_html, to_jsonl, to_markdown
 
 __all__ = ["EXIT_INPUT", "EXIT_OUTPUT", "EXIT_PROVIDER", "MAX_FILE_BYTES", "app", "main"]
 
@@ -81,6 +83,34 @@ class Format(StrEnum):
     md = "md"
     html = "html"
     csv = "csv"
+    claimreview = "claimreview"
+
+
+_FORMAT_OF_SUFFIX = {
+    ".json": Format.json,
+    ".jsonl": Format.jsonl,
+    ".md": Format.md,
+    ".html": Format.html,
+    ".htm": Format.html,
+    ".csv": Format.csv,
+    ".jsonld": Format.claimreview,
+}
+
+
+def _chosen_format(given: Format | None, out: Path | None) -> Format:
+    """``--format``, else what ``--out``'s extension says, else md on a terminal, json piped."""
+    if given is not None:
+        return given
+    if out is None:
+        return Format.md if sys.stdout.isatty() else Format.json
+    inferred = _FORMAT_OF_SUFFIX.get(out.suffix.casefold())
+    if inferred is None:
+        known = " ".join(_FORMAT_OF_SUFFIX)
+        raise typer.BadParameter(
+            f"cannot tell the format from {out.name!r} (known extensions: {known}); pass --format",
+            param_hint="'--out'",
+        )
+    return inferred
 
 
 def _version(value: bool) -> None:
@@ -98,6 +128,9 @@ def _root(
     """Summarize news articles into claims, counterclaims, events and evidence status."""
     # instructor logs each failed attempt as a warning; our own error line says it better.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    # trafilatura warns when one of its fallback extractors gives up; the page still has a
+    # result, or our own "no article text found" line.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 
 def _read(path: Path) -> ArticleInput:
@@ -130,6 +163,8 @@ def render(results: list[ArticleSummary], chosen: Format, *, as_list: bool = Fal
         return to_csv(results)
     if chosen is Format.html:
         return to_html(results)
+    if chosen is Format.claimreview:
+        return to_claimreview(results)
     return "\n".join(to_markdown(r) for r in results)
 
 
@@ -175,8 +210,13 @@ def _fail(exc: SummarizerError, verbose: bool) -> typer.Exit:
 _SUMMARIZE_HELP = "\n\n".join(
     [
         "Summarize articles, printed (or written with --out) as one document in the chosen format.",
-        "Several articles give a JSON list, concatenated JSON lines or CSV rows (one header), "
-        "or one Markdown/HTML section per article.",
+        "Several articles give a JSON list, CSV rows (one header), one Markdown/HTML section "
+        "per article, or one ClaimReview-ready JSON-LD graph of schema.org Claims. With jsonl, "
+        'each input is one line, {"source", "state": "done", "summary"} or {"source", '
+        '"state": "failed", "error"}, printed as soon as its article is done.',
+        "Without --format, the format is --out's extension (.json .jsonl .md .html .csv "
+        ".jsonld), else md on a terminal and json when piped. --out is checked before the "
+        "first model request.",
         "An input that fails (missing, unreadable, refused URL, model error …) gets one error "
         "line naming it and is left out; the others are still summarized and written, and a "
         "last line gives the tokens and estimated cost of the run. An error every input would "
@@ -187,6 +227,22 @@ _SUMMARIZE_HELP = "\n\n".join(
         "that failed.",
     ]
 )
+
+
+class _Lines:
+    """JSON lines: each printed and flushed as it comes (a pipeline reads every article as it
+    is done), or kept for ``--out``, which is written whole and atomically at the end."""
+
+    def __init__(self, out: Path | None) -> None:
+        self.out = out
+        self.kept: list[str] = []
+
+    def add(self, line: str) -> None:
+        if self.out is not None:
+            self.kept.append(line)
+        else:
+            sys.stdout.write(line)
+            sys.stdout.flush()
 
 
 @app.command(help=_SUMMARIZE_HELP)
@@ -203,7 +259,8 @@ def summarize(
         typer.Option(
             "--format",
             "-f",
-            help="json (default when piped), jsonl, md (default on a terminal), html or csv.",
+            help="json (default when piped), jsonl, md (default on a terminal), html, csv or "
+            "claimreview (schema.org Claim JSON-LD); default: --out's extension.",
         ),
     ] = None,
     out: Annotated[
@@ -230,14 +287,17 @@ def summarize(
     quiet: Quiet = False,
 ) -> None:
     """Summarize every input it can; see _SUMMARIZE_HELP for what the user is told."""
-    chosen = format or (Format.md if sys.stdout.isatty() and out is None else Format.json)
-    try:  # settings and prices are the same for every input: fail once, before any work
+    try:  # what every input needs is checked once, before any work is paid for
+        if out is not None:
+            check_writable(out)
+        chosen = _chosen_format(format, out)
         settings = Settings.resolve(
             model=model, base_url=base_url, max_reasks=max_reasks, timeout=timeout
         )
         load_prices()
-    except ConfigurationError as exc:
+    except SummarizerError as exc:
         raise _fail(exc, verbose) from None
+    lines = _Lines(out) if chosen is Format.jsonl else None
     results: list[ArticleSummary] = []
     failed: list[tuple[str, int]] = []
     spent = Usage()
@@ -256,12 +316,16 @@ def summarize(
                     url=article.url,
                     published=article.published,
                     language=language or article.language,
+                    outlet=article.outlet,
+                    author=article.author,
                     settings=settings,
                 )
             except SummarizerError as exc:
                 _report(exc, verbose, source)
                 failed.append((source, _exit_code(exc)))
                 spent += exc.usage or Usage()
+                if lines is not None:
+                    lines.add(jsonl_failed(source, type(exc).__name__, exc.message))
                 rest = paths[index + 1 :]
                 if rest and fails_every_input(exc):
                     err.print(
@@ -271,13 +335,22 @@ def summarize(
                         highlight=False,
                     )
                     failed += [(other, _exit_code(exc)) for other in rest]
+                    why = f"not tried: each input would meet the same error ({exc.message})"
+                    for other in rest:
+                        if lines is not None:
+                            lines.add(jsonl_failed(other, type(exc).__name__, why, "not_tried"))
                     break
                 continue
             results.append(summary)
             spent += summary.provenance.usage
+            if lines is not None:
+                lines.add(jsonl_done(source, summary))
     except KeyboardInterrupt:
         interrupted = True
-    if results:
+    if lines is not None:
+        if lines.kept:
+            _emit("".join(lines.kept), chosen, out)
+    elif results:
         _emit(render(results, chosen, as_list=len(paths) > 1), chosen, out)
     if interrupted:
         err.print(
@@ -381,7 +454,10 @@ def doctor(
     typer.echo(f"summarizer {__version__}")
     typer.echo(f"backend: {settings.backend}")
     typer.echo(f"model: {settings.model}")
-    typer.echo(f"base_url: {settings.base_url or '(embedded local server)'}")
+    where = settings.endpoint or "(embedded local server, on a free port of 127.0.0.1)"
+    if settings.base_url is None and settings.backend != "local":
+        where += " (OpenAI's API: OPENAI_BASE_URL is not set)"
+    typer.echo(f"base_url: {where}")
     typer.echo(f"api_key: {settings.api_key.masked() if settings.api_key else '(none)'}")
     typer.echo(
         f"mode: {settings.mode}, timeout {settings.timeout}s, "

@@ -17,13 +17,15 @@ from typing import Literal
 from summarizer.exceptions import ConfigurationError
 from summarizer.retrying import RetryPolicy
 
-__all__ = ["LOCAL_MODEL_NAME", "Secret", "Settings"]
+__all__ = ["LOCAL_MODEL_NAME", "OPENAI_URL", "Secret", "Settings"]
 
 Backend = Literal["local", "openai"]
 Mode = Literal["json", "json_schema", "tools"]
 
 LOCAL_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 DEFAULT_REMOTE_MODEL = "gpt-4o-mini"
+OPENAI_URL = "https://api.openai.com/v1"
+"""Where the openai backend sends requests when no base URL is given."""
 
 
 class Secret:
@@ -71,6 +73,12 @@ class Settings:
     """Statement sentences attributed per article (one question each); 0: every one, for a
     complete extraction. The rest are named in the summary's warnings."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @property
+    def endpoint(self) -> str | None:
+        """The URL requests go to; None for the embedded server (its port is picked when it
+        starts). A key alone means OpenAI's own API."""
+        return self.base_url or (None if self.backend == "local" else OPENAI_URL)
 
     @classmethod
     def resolve(

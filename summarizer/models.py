@@ -60,7 +60,7 @@ __all__ = [
     "attribution_model",
 ]
 
-SCHEMA_VERSION = "1.1"  # 1.1: Counterclaim.stance_note
+SCHEMA_VERSION = "1.2"  # 1.1: Counterclaim.stance_note; 1.2: ArticleMeta.author
 
 
 class SourceType(StrEnum):
@@ -255,6 +255,7 @@ class ArticleMeta(BaseModel):
     title: str | None = None
     language: str = Field(description="BCP-47, detected or given")
     outlet: str | None = None
+    author: str | None = Field(default=None, description="the article's byline")
     url: str | None = None
     published: dt.date | None = None
     sha256: str
@@ -308,6 +309,19 @@ class ArticleSummary(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def source(self, source_id: str) -> Source:
+        """The source with this id (claims, counterclaims and events name sources by id)."""
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(f"no source {source_id!r} in this summary")
+
+    def speaker_name(self, statement: Claim | Counterclaim | str) -> str:
+        """Who makes a claim or counterclaim (or who a source id is): ``Patrick Ryder``, not
+        ``s1``. A method, so the JSON keeps one copy of each name."""
+        source_id = statement if isinstance(statement, str) else statement.speaker
+        return self.source(source_id).name
 
     def spans(self) -> list[Span]:
         """Every span in the summary, for grounding checks and highlighting."""

@@ -46,7 +46,7 @@ from summarizer._candidates import (
 from summarizer._input import check_text, text_sha256
 from summarizer._language import detect_language
 from summarizer.client import Meter, ModelClient, RequestGate
-from summarizer.config import Backend, Mode, Settings
+from summarizer.config import OPENAI_URL, Backend, Mode, Settings
 from summarizer.exceptions import (
     ConfigurationError,
     LocalModelError,
@@ -101,7 +101,6 @@ _SUBJECT_BEFORE_VERB = frozenset({"en", "fr"})
 """Languages where the name right before a reporting verb is its subject. Not German: the
 verb comes second, so a place ("… in Berlin seien") or the organisation of an apposition
 ("…, Sprecher des Vereins X kommentierte") stands there (4 right speakers became 3 of 18)."""
-_OPENAI_URL = "https://api.openai.com/v1"
 
 
 class Summarizer:
@@ -181,7 +180,7 @@ class Summarizer:
                 base_url = self._server.base_url
             self._client = ModelClient(
                 self.settings,
-                base_url=base_url or _OPENAI_URL,
+                base_url=base_url or OPENAI_URL,
                 http_client=self._http_client,
                 gate=self._gate,
             )
@@ -196,6 +195,7 @@ class Summarizer:
         published: date | None = None,
         language: str | None = None,
         outlet: str | None = None,
+        author: str | None = None,
     ) -> ArticleSummary:
         """Summarize one article. Raises a :class:`~summarizer.exceptions.SummarizerError`."""
         original, text = text, check_text(text)
@@ -238,6 +238,7 @@ class Summarizer:
                 title=title or _first_line(text),
                 language=language,
                 outlet=outlet,
+                author=author,
                 url=url,
                 published=published,
                 sha256=text_sha256(original),
@@ -255,7 +256,7 @@ class Summarizer:
 
 async def asummarize(text: str, **kwargs: Any) -> ArticleSummary:
     """One-shot async summary; keyword arguments go to :class:`Summarizer` or the article."""
-    article_keys = {"title", "url", "published", "language", "outlet"}
+    article_keys = {"title", "url", "published", "language", "outlet", "author"}
     article = {k: v for k, v in kwargs.items() if k in article_keys}
     client = {k: v for k, v in kwargs.items() if k not in article_keys}
     async with Summarizer(**client) as summarizer:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 from collections.abc import Iterable, Sequence
 
 from summarizer.models import ArticleSummary, Basis, Claim, Counterclaim, Event, Evidence
@@ -19,6 +20,8 @@ from summarizer.pricing import describe_cost
 __all__ = [
     "CSV_HEADER",
     "csv_rows",
+    "jsonl_done",
+    "jsonl_failed",
     "speaker_label",
     "to_csv",
     "to_html",
@@ -214,6 +217,24 @@ def _csv_safe(row: list[str]) -> list[str]:
 def to_jsonl(summaries: Iterable[ArticleSummary]) -> str:
     """One compact JSON summary per line."""
     return "".join(s.model_dump_json() + "\n" for s in summaries)
+
+
+def jsonl_done(source: str, summary: ArticleSummary) -> str:
+    """A line of ``summarize --format jsonl``: ``{"source", "state": "done", "summary"}``.
+
+    The input's name goes in an envelope, the shape of ``batch --out`` lines, rather than in
+    the summary: it says where this run read the article, not what the article is, and a
+    failed input needs a line of the same shape (:func:`jsonl_failed`)."""
+    head = json.dumps({"source": source, "state": "done"}, ensure_ascii=False)
+    return f'{head[:-1]}, "summary": {summary.model_dump_json()}}}\n'
+
+
+def jsonl_failed(source: str, kind: str, message: str, state: str = "failed") -> str:
+    """The line of an input with no summary: ``{"source", "state", "error": {"type",
+    "message"}}``; ``state`` is ``not_tried`` when the run stopped before it."""
+    error = {"type": kind, "message": message}
+    line = {"source": source, "state": state, "error": error}
+    return json.dumps(line, ensure_ascii=False) + "\n"
 
 
 def _answers(s: ArticleSummary, claim_id: str) -> list[Counterclaim]:

@@ -17,9 +17,8 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 import summarizer.cli as cli
-from summarizer import ArticleSummary, Usage, ValidationExhaustedError
+from summarizer import ArticleSummary, EvidenceStatus, Usage, ValidationExhaustedError
 from summarizer._fetch import read_input
-from summarizer._html import extract_article
 from summarizer.cli import EXIT_INPUT, EXIT_OUTPUT, EXIT_PROVIDER, app
 from summarizer.config import LOCAL_MODEL_NAME
 from summarizer.pricing import PRICES_ENV
@@ -95,10 +94,13 @@ def test_several_inputs_make_one_document_per_format(tmp_path: Path) -> None:
     assert docs[1]["article"]["url"] == "https://example.org/k"
 
     code, out, _ = _cli("summarize", str(KURSK), str(as_json), "-f", "jsonl", *REPLAY)
-    lines = out.splitlines()
-    assert code == 0 and len(lines) == 2
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [(x["source"], x["state"]) for x in lines] == [
+        (str(KURSK), "done"),
+        (str(as_json), "done"),
+    ]
     assert (
-        ArticleSummary.model_validate_json(lines[0]).article.title
+        ArticleSummary.model_validate(lines[0]["summary"]).article.title
         == KURSK.read_text(encoding="utf-8").splitlines()[0]
     )
 
@@ -185,41 +187,6 @@ def test_text_input_title_and_date_lines_and_encoding_note(tmp_path: Path) -> No
     assert article.title == "Titre accentué" and article.published is not None
     assert article.text.startswith("Titre accentué\n")  # the whole file is the article
     assert article.notes == [f"{path} is not UTF-8; read it as cp1252"]
-
-
-PAGE = """<!doctype html><html lang="fr"><head><title>Le titre &amp; la suite</title>
-<meta property="article:published_time" content="2024-10-30T10:00:00+01:00">
-<link rel="canonical" href="https://news.test/a"><style>p{color:red}</style>
-<script>var p = "<p>not text</p>";</script></head><body>
-<nav><p>Accueil</p><ul><li>Menu</li></ul></nav>
-<article><h1>Le titre</h1><p>Premier   paragraphe,<br>avec <b>gras</b>.</p>
-<aside><p>Lire aussi</p></aside><p>« Rien », a dit Paul.</p></article>
-<footer><p>© Journal</p></footer></body></html>"""
-
-
-def test_html_extraction_keeps_the_article_and_drops_the_chrome() -> None:
-    page = extract_article(PAGE)
-    assert page.title == "Le titre & la suite"
-    assert page.text == "Le titre\n\nPremier paragraphe, avec gras.\n\n« Rien », a dit Paul."
-    assert page.language == "fr" and page.url == "https://news.test/a"
-    assert page.published == "2024-10-30T10:00:00+01:00"
-
-
-def test_html_file_input(tmp_path: Path) -> None:
-    path = tmp_path / "page.htm"
-    path.write_text(PAGE, encoding="utf-8")
-    article = read_input(path)
-    assert article.title == "Le titre & la suite" and article.language == "fr"
-    assert article.published is not None and article.published.isoformat() == "2024-10-30"
-    empty = tmp_path / "spa.html"
-    empty.write_text("<html><body><div id=app></div><script>x()</script></body></html>")
-    code, _, err = _cli("summarize", str(empty), *REPLAY)
-    assert code == EXIT_INPUT and "no article text found" in err
-
-
-def test_html_without_article_element_uses_every_paragraph() -> None:
-    page = extract_article("<h1>Titre</h1><p>Un.</p><div><p>Deux.</p></div>")
-    assert page.title == "Titre" and page.text == "Titre\n\nUn.\n\nDeux."
 
 
 def test_unknown_format_is_a_usage_error() -> None:
@@ -344,6 +311,20 @@ def test_a_refused_key_stops_at_the_first_input(tmp_path: Path, httpserver: HTTP
     assert last.startswith("summarized 0 of 3 inputs")
     assert last.endswith(f"failed: {', '.join(inputs)} (exit code 4, the first failure's)")
 
+    jsonl = runner.invoke(
+        app,
+        ["summarize", *inputs, "-f", "jsonl", "-q", "--base-url", httpserver.url_for("/v1")],
+        env={"OPENAI_API_KEY": "sk-refused", "SUMMARIZER_PARALLEL": "1"},
+    )
+    lines = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    assert [(x["source"], x["state"], x["error"]["type"]) for x in lines] == [
+        (inputs[0], "failed", "AuthenticationError"),
+        (inputs[1], "not_tried", "AuthenticationError"),
+        (inputs[2], "not_tried", "AuthenticationError"),
+    ]
+    assert lines[1]["error"]["message"].startswith("not tried: each input would meet the same")
+    assert len(httpserver.log) == 2 and "sk-refused" not in jsonl.stdout
+
 
 @pytest.mark.vcr
 def test_ctrl_c_keeps_the_summaries_already_made(
@@ -367,3 +348,70 @@ def test_ctrl_c_keeps_the_summaries_already_made(
     assert [s["article"]["title"] for s in kept] == [
         KURSK.read_text(encoding="utf-8").splitlines()[0]
     ]
+
+
+# --- the format from --out's extension; ClaimReview-ready JSON-LD ----------------------------
+
+
+@pytest.mark.vcr
+def test_the_format_is_out_s_extension_unless_format_is_given(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.txt"
+    for name in ("s.html", "s.csv", "s.md", "s.jsonl", "s.jsonld", "forced.html"):
+        forced = ["-f", "json"] if name == "forced.html" else []
+        code, out, err = _cli(
+            "summarize", str(KURSK), str(missing), "-o", str(tmp_path / name), *forced, *REPLAY
+        )
+        assert code == EXIT_INPUT and out == "", err
+    assert (tmp_path / "s.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert (tmp_path / "s.csv").read_text(encoding="utf-8").startswith(",".join(CSV_HEADER))
+    assert (tmp_path / "s.md").read_text(encoding="utf-8").startswith("# Le Pentagone annonce")
+    lines = [json.loads(x) for x in (tmp_path / "s.jsonl").read_text("utf-8").splitlines()]
+    assert [(x["source"], x["state"]) for x in lines] == [
+        (str(KURSK), "done"),
+        (str(missing), "failed"),
+    ]
+    assert (
+        json.loads((tmp_path / "s.jsonld").read_text("utf-8"))["@context"] == "https://schema.org"
+    )
+    assert json.loads((tmp_path / "forced.html").read_text("utf-8"))[0]["article"]["chars"] > 0
+
+
+# What a schema.org Claim, its author, the article and a PropertyValue may hold here; a key
+# outside these is a typo or a term schema.org does not have.
+_CLAIM_KEYS = {
+    "@type", "@id", "identifier", "text", "inLanguage", "author", "appearance",
+    "firstAppearance", "datePublished", "description", "additionalProperty",
+}  # fmt: skip
+_ARTICLE_KEYS = {"@type", "@id", "url", "headline", "datePublished", "inLanguage", "publisher"}
+_VALUE_KEYS = {"@type", "propertyID", "value", "description"}
+
+
+@pytest.mark.vcr
+def test_claimreview_export_is_schema_org_claims_of_the_seed_article(tmp_path: Path) -> None:
+    as_json = _kursk_json(tmp_path)  # the same article, with a URL and a title
+    code, out, err = _cli("summarize", str(as_json), "--format", "claimreview", *REPLAY)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) == {"@context", "@graph"} and doc["@context"] == "https://schema.org"
+    text = KURSK.read_text(encoding="utf-8")
+    claims = doc["@graph"]
+    assert len(claims) == 4 and len({c["@id"] for c in claims}) == 4
+    for claim in claims:
+        assert set(claim) <= _CLAIM_KEYS and claim["@type"] == "Claim", claim
+        assert claim["@id"].startswith("urn:sha256:") and claim["text"] in text
+        assert "claimReviewed" not in claim and "reviewRating" not in claim  # not ours to give
+        assert claim["author"]["@type"] in ("Person", "Organization") and claim["author"]["name"]
+        article = claim["appearance"]
+        assert claim["firstAppearance"] == article and set(article) <= _ARTICLE_KEYS
+        assert article["@type"] == "NewsArticle" and article["url"] == "https://example.org/k"
+        assert article["headline"] == "Koursk (JSON)" and claim["inLanguage"] == "fr"
+        props = {p["propertyID"]: p for p in claim["additionalProperty"]}
+        assert all(p["@type"] == "PropertyValue" and set(p) <= _VALUE_KEYS for p in props.values())
+        assert props["evidenceStatus"]["value"] in {s.value for s in EvidenceStatus}
+    ryder = next(c for c in claims if c["author"]["name"] == "Patrick Ryder")
+    assert ryder["author"]["@type"] == "Person"
+    props = {p["propertyID"]: p["value"] for p in ryder["additionalProperty"]}
+    assert props["evidenceStatus"] == "none_provided" and props["evidenceBasis"] == "cue"
+    assert "aucune preuve" in props["evidenceCue"]
+    pentagon = next(c for c in claims if "relayedBy" in str(c["additionalProperty"]))
+    assert any(p["value"] == "RIA Novosti" for p in pentagon["additionalProperty"])

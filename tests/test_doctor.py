@@ -54,3 +54,19 @@ def test_doctor_check_exits_with_the_provider_code_when_unreachable(
     assert result.exit_code == EXIT_PROVIDER
     assert "check.reachable: no" in result.output
     assert "sk-canary-0123456789abcdef" not in result.output
+
+
+def test_doctor_names_openai_s_api_when_only_a_key_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+
+    for name in ("OPENAI_BASE_URL", "SUMMARIZER_BACKEND", "SUMMARIZER_MODEL", "SUMMARIZER_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-0123456789abcdef")
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert "backend: openai" in lines
+    assert "base_url: https://api.openai.com/v1 (OpenAI's API: OPENAI_BASE_URL is not set)" in lines
+    assert "embedded" not in result.output

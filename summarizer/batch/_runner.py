@@ -330,7 +330,13 @@ class _Run:
                 assert item.article is not None
                 a = item.article
                 summary = await self.summarizer.asummarize(
-                    text, title=a.title, url=a.url, published=a.published, language=a.language
+                    text,
+                    title=a.title,
+                    url=a.url,
+                    published=a.published,
+                    language=a.language,
+                    outlet=a.outlet,
+                    author=a.author,
                 )
             except ArticleDeferred:
                 stats.deferred += 1  # stays pending; a later run gets the batch's answers

@@ -36,6 +36,11 @@ callable ``(index, FakeRequest) -> name | None``. Names (module constants):
 - ``"no_tool_call"``: tools mode: plain text and no ``tool_calls``; JSON modes: empty content;
 - ``"empty_choices"``: 200 with ``choices: []``.
 
+``hold`` makes a test the clock: a callable ``(FakeRequest) -> gate | None``; a request given
+a gate (anything with ``wait(timeout) -> bool``, e.g. a ``threading.Event``) is answered only
+once ``gate.wait(hang_seconds)`` returns, waited for off the server's loop, so the other
+requests go on. A test can then see what a client did before an answer came, without timing.
+
 HTTP-status faults and ``"timeout"`` are answered at once, like a rate limiter or a proxy
 would; the others, like normal answers, wait for a slot and ``latency`` first. Every complete
 200 envelope carries ``usage`` (prompt ≈ characters of all messages / 4, completion ≈
@@ -76,7 +81,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from types import TracebackType
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Protocol, TypeAlias
 
 __all__ = [
     "DRIP",
@@ -99,6 +104,7 @@ __all__ = [
     "UNGROUNDED",
     "FakeOpenAI",
     "FakeRequest",
+    "Gate",
     "LogRecord",
     "main",
 ]
@@ -205,6 +211,13 @@ class LogRecord:
 
 
 FaultPicker: TypeAlias = Callable[[int, FakeRequest], str | None]
+
+
+class Gate(Protocol):
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+Hold: TypeAlias = Callable[[FakeRequest], Gate | None]
 Faults: TypeAlias = FaultPicker | Mapping[str, float] | Sequence[str | None] | None
 
 
@@ -223,6 +236,7 @@ class FakeOpenAI:
         drip_seconds: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        hold: Hold | None = None,
     ) -> None:
         if latency < 0 or hang_seconds < 0 or drip_seconds < 0 or retry_after < 0:
             raise ValueError("latency, retry_after, hang_seconds and drip_seconds must be >= 0")
@@ -236,6 +250,7 @@ class FakeOpenAI:
         self.host = host
         self.port = port
         self._pick = _fault_picker(faults, seed)
+        self._hold = hold
         self._lock = threading.Lock()
         self._next_index = 0
         self._thread: threading.Thread | None = None
@@ -572,6 +587,9 @@ class FakeOpenAI:
             self._requests += 1
             self._version += 1
         request = FakeRequest(index, body, headers, mode, title)
+        gate = self._hold(request) if self._hold is not None else None
+        if gate is not None:
+            await asyncio.to_thread(gate.wait, self.hang_seconds)
         fault = self._pick(index, request)
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"the fault picker returned an unknown fault {fault!r}")
