@@ -23,6 +23,8 @@ __all__ = [
     "every_name",
     "find_cues",
     "mentions",
+    "name_pattern",
+    "not_names",
     "outside_quotes",
     "speaker_next_to_verb",
     "speech_verbs",
@@ -55,7 +57,7 @@ def name_pattern() -> re.Pattern[str]:
 def not_names() -> frozenset[str]:
     """Capitalised at the start of a sentence, never anybody who speaks: function words,
     titles, dates, time adverbs, quantifiers (the packs' ``not_names``, casefolded)."""
-    return frozenset(every_pack().not_names)
+    return frozenset(w.casefold() for w in every_pack().not_names)
 
 
 @cache

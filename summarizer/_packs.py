@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -93,7 +93,7 @@ def packs() -> tuple[LanguagePack, ...]:
     return tuple(out)
 
 
-@cache
+@lru_cache(maxsize=64)
 def pack(tag: str) -> LanguagePack:
     """The pack of a BCP-47 tag's primary subtag (``fr-CH`` → ``fr``); for a language with no
     pack, an empty one named by the tag, so the rules that depend on it do nothing."""
