@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
 from summarizer import Settings, Summarizer  # noqa: E402
 from summarizer._chunking import CHARS_PER_TOKEN  # noqa: E402
-from summarizer.retrying import RetryPolicy  # noqa: E402
+from tests.fakes.embedded_like import embedded_like  # noqa: E402
 from tests.fakes.fake_openai import FakeOpenAI, FakeRequest  # noqa: E402
 
 
@@ -40,18 +39,7 @@ def main() -> None:
 
     rows: list[dict[str, Any]] = []
     with FakeOpenAI(faults=watch) as fake:
-        settings = dataclasses.replace(
-            Settings.resolve(
-                backend="openai",
-                base_url=fake.base_url,
-                api_key="k",
-                mode="json",
-                retry=RetryPolicy(max_attempts=1),
-            ),
-            max_input_tokens=Settings.max_input_tokens,
-            parallel_requests=1,
-            token_budget=None,
-        )
+        settings = embedded_like(fake.base_url, mode="json", token_budget=None)
 
         async def run() -> None:
             async with Summarizer(settings=settings) as summarizer:

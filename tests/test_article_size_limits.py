@@ -9,13 +9,12 @@ about one token per 4 characters of the messages.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
 import pytest
 
 from summarizer import Settings, Summarizer, TokenBudgetExceededError
-from summarizer.retrying import RetryPolicy
+from tests.fakes.embedded_like import embedded_like
 from tests.fakes.fake_openai import FakeOpenAI, FakeRequest
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
@@ -38,18 +37,7 @@ def _run(text: str, **changes: Any) -> tuple[Any, list[int], list[str], FakeOpen
         models.append(request.answer_model or "")
 
     with FakeOpenAI(faults=watch) as fake:
-        settings = dataclasses.replace(
-            Settings.resolve(
-                backend="openai",
-                base_url=fake.base_url,
-                api_key="k",
-                mode="tools",
-                retry=RetryPolicy(max_attempts=1),
-            ),
-            max_input_tokens=MAX_INPUT_TOKENS,
-            parallel_requests=1,
-            **changes,
-        )
+        settings = embedded_like(fake.base_url, **{"max_input_tokens": MAX_INPUT_TOKENS, **changes})
 
         async def run() -> Any:
             async with Summarizer(settings=settings) as s:
