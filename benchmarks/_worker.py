@@ -87,10 +87,11 @@ def cmd_layers(args: argparse.Namespace) -> dict[str, Any]:
     from _common import one_request_article
 
     from summarizer import Summarizer
+    from summarizer._document import Document
+    from summarizer._overview import messages as overview_messages
     from summarizer.batch import BatchOptions, Store, Throttle, run_batch
     from summarizer.client import Meter
     from summarizer.models import OverviewAnswer
-    from summarizer.pipeline import _Document, _overview_messages
 
     body = json.loads(Path(args.body).read_text(encoding="utf-8"))
     tmp = Path(tempfile.mkdtemp(prefix="bench-layers-"))
@@ -109,8 +110,8 @@ def cmd_layers(args: argparse.Namespace) -> dict[str, Any]:
             backend="openai", base_url=args.base_url, api_key=API_KEY, mode="tools", gate=throttle
         )
         ours = await s._model_client()
-        docs = [_Document(t, "fr", None) for t in texts]
-        messages = [_overview_messages(d, d.sentences) for d in docs]
+        docs = [Document(t, "fr", None) for t in texts]
+        messages = [overview_messages(d, d.sentences) for d in docs]
 
         wrapped = instructor.response_schema(OverviewAnswer)
 

@@ -27,20 +27,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarizer import Summarizer, prompts  # noqa: E402
+from summarizer._document import Document  # noqa: E402
+from summarizer._packs import pack  # noqa: E402
 from summarizer.client import Meter  # noqa: E402
 from summarizer.local import get_server, locate_weights  # noqa: E402
 from summarizer.models import OverviewAnswer  # noqa: E402
-from summarizer.pipeline import _Document, _language_name  # noqa: E402
 
 SEED = ROOT / "tests" / "data" / "kursk.fr.txt"
 
 
-def overview_messages(doc: _Document) -> list[dict[str, str]]:
+def overview_messages(doc: Document) -> list[dict[str, str]]:
     return [
         doc.system_message(doc.sentences),
         {
             "role": "user",
-            "content": prompts.render("overview.user", language_name=_language_name(doc.language)),
+            "content": prompts.render("overview.user", language_name=pack(doc.language).name),
         },
     ]
 
@@ -61,7 +62,7 @@ async def pipeline_run(text: str) -> dict[str, Any]:
     }
 
 
-async def client_request(doc: _Document) -> dict[str, Any]:
+async def client_request(doc: Document) -> dict[str, Any]:
     async with Summarizer(backend="local", max_reasks=0) as s:
         client = await s._model_client()
         meter = Meter()
@@ -77,7 +78,7 @@ async def client_request(doc: _Document) -> dict[str, Any]:
     }
 
 
-def raw_request(doc: _Document, model_path: Path) -> dict[str, Any]:
+def raw_request(doc: Document, model_path: Path) -> dict[str, Any]:
     from llama_cpp import Llama
 
     llm = Llama(model_path=str(model_path), n_ctx=4096, n_threads=2, verbose=False)
@@ -105,7 +106,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
     text = SEED.read_text(encoding="utf-8")
-    doc = _Document(text, "fr", None)
+    doc = Document(text, "fr", None)
     server = get_server()
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d"),

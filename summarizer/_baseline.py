@@ -2,9 +2,9 @@
 
 No model: every text between quotation marks (« », “ ”, „ “, straight quotes; three words or
 more) is an attribution; its speaker is the name (or pronoun) nearest to a reporting verb of
-the lexicon (``prompts/lexicon.json``) in the same sentence, else in the sentence before. It
+the language packs (``prompts/packs/``) in the same sentence, else in the sentence before. It
 finds no indirect speech and no events, so any model pipeline has to beat it where it matters.
-Evidence and stance come from the lexicon's cue phrases alone ("unclear" without a cue), which
+Evidence and stance come from the packs' cue phrases alone ("unclear" without a cue), which
 is what the pipeline's ``basis: cue`` judgements do before any model is asked; commitment is
 always ``asserted`` (no grammar rule yet), the pipeline's default.
 """
@@ -12,22 +12,37 @@ always ``asserted`` (no grammar rule yet), the pipeline's default.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
-from summarizer._candidates import _NAME, _NOT_NAMES, find_cues, outside_quotes, speech_verbs
+from summarizer._candidates import find_cues, name_pattern, not_names, outside_quotes, speech_verbs
+from summarizer._packs import every_pack, phrase_pattern
 from summarizer.grounding import AlignedText, Sentence, quoted_segments, segment
 
 __all__ = ["baseline_prediction"]
 
-_PRONOUN = re.compile(
-    r"\b(?:he|she|they|il|elle|ils|elles|lui|er|sie)\b|-t-(?:il|elle)\b", re.IGNORECASE
-)
-# "a indiqué la police", "a déclaré le porte-parole du Pentagone, Patrick Ryder"
-_AFTER_VERB = re.compile(
-    r"\s*(?P<np>(?:le|la|les|l['’]|un|une|the)\s*[^\W\d][^.;:,«»“”\"()\n]{1,60})"
-    r"(?:,\s*(?P<name>[A-ZÀ-Ö][\w’'-]+(?:\s+[A-ZÀ-Ö][\w’'-]+)+))?",
-    re.IGNORECASE,
-)
+
+@cache
+def _pronoun() -> re.Pattern[str]:
+    """A speaker pronoun ("il", "she"), or one after an inverted auxiliary ("a-t-il")."""
+    pack = every_pack()
+    words = "|".join(phrase_pattern(w) for w in pack.speaker_pronouns)
+    inverted = [i for infixes in pack.auxiliary_inversions.values() for i in infixes]
+    tail = "".join(f"|{phrase_pattern(i)}\\b" for i in inverted)
+    return re.compile(rf"\b(?:{words})\b{tail}", re.IGNORECASE)
+
+
+@cache
+def _after_verb() -> re.Pattern[str]:
+    """ "a indiqué la police", "a déclaré le porte-parole du Pentagone, Patrick Ryder"."""
+    articles = "|".join(phrase_pattern(a) for a in every_pack().speaker_articles)
+    return re.compile(
+        rf"\s*(?P<np>(?:{articles})\s*[^\W\d][^.;:,«»“”\"()\n]{{1,60}})"
+        r"(?:,\s*(?P<name>[A-ZÀ-Ö][\w’'-]+(?:\s+[A-ZÀ-Ö][\w’'-]+)+))?",
+        re.IGNORECASE,
+    )
+
+
 _ANTECEDENT_REACH = 400
 _SPEAKER_REACH = 80  # characters between a reporting verb and its speaker
 _STANCES = ("denies", "disputes", "deflects")  # the cues the pipeline also trusts
@@ -78,7 +93,7 @@ def _speaker(
         v_start, v_end = sentence.start + verb.start(), sentence.start + verb.end()
         if not outside_quotes(v_start, quotes):
             continue
-        after = _AFTER_VERB.match(text, v_end, sentence.end)
+        after = _after_verb().match(text, v_end, sentence.end)
         if after is not None:
             return after["name"] or after["np"].strip(), verb.group(0)
         best: tuple[int, int, str, bool] | None = None
@@ -107,19 +122,20 @@ def _antecedent(text: str, before: int) -> str | None:
 
 def _names(part: str) -> list[tuple[int, int, str]]:
     out = []
-    for m in _NAME.finditer(part):
+    for m in name_pattern().finditer(part):
         words = m.group(0).split()
         skip = 0
-        while skip < len(words) and words[skip].casefold().rstrip(".’'") in _NOT_NAMES:
+        while skip < len(words) and words[skip].casefold().rstrip(".’'") in not_names():
             skip += 1
         name = " ".join(words[skip:]).strip("’'-")
-        if len(name) >= 3 and name.casefold() not in _NOT_NAMES:
+        if len(name) >= 3 and name.casefold() not in not_names():
             out.append((m.start() + m.group(0).find(name), m.end(), name))
     return out
 
 
 def _pronouns(part: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group(0).removeprefix("-t-")) for m in _PRONOUN.finditer(part)]
+    # "-t-il" is "il"
+    return [(m.start(), m.end(), m.group(0).rsplit("-", 1)[-1]) for m in _pronoun().finditer(part)]
 
 
 def _evidence(sentences: list[Sentence], at: Sentence | None, aligned: AlignedText) -> str:

@@ -8,10 +8,11 @@ sentences worth asking about and the names to pick from are found here, by rules
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from summarizer import prompts
+from summarizer._packs import every_pack, phrase_pattern
 from summarizer.grounding import AlignedText, Sentence
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "every_name",
     "find_cues",
     "mentions",
+    "name_pattern",
+    "not_names",
     "outside_quotes",
     "speaker_next_to_verb",
     "speech_verbs",
@@ -32,131 +35,41 @@ __all__ = [
 UNNAMED = "unnamed source"
 REPORTER = "the reporter"
 _QUOTES = '«»“”„"'
-_NAME = re.compile(
-    r"[A-ZÀ-ÖØ-ÞА-Я][\w’'\-]*(?:[ \u00a0]+(?:(?:de|du|des|da|di|von|van|der|al|bin|ben|el)[ ]+)?"
-    r"[A-ZÀ-ÖØ-ÞА-Я][\w’'\-]*)*"
-)
-_NOT_NAMES = frozenset(
-    [
-        "le",
-        "la",
-        "les",
-        "l",
-        "un",
-        "une",
-        "des",
-        "du",
-        "de",
-        "au",
-        "aux",
-        "selon",
-        "toutefois",
-        "en",
-        "plus",
-        "pour",
-        "par",
-        "mais",
-        "et",
-        "ou",
-        "dans",
-        "sur",
-        "après",
-        "avant",
-        "depuis",
-        "lors",
-        "alors",
-        "ainsi",
-        "cependant",
-        "pourtant",
-        "français",
-        "il",
-        "elle",
-        "ils",
-        "elles",
-        "nous",
-        "ce",
-        "cette",
-        "ces",
-        "son",
-        "sa",
-        "ses",
-        "leur",
-        "leurs",
-        "on",
-        "m",
-        "mme",
-        "mm",
-        "dr",
-        "the",
-        "a",
-        "an",
-        "in",
-        "on",
-        "at",
-        "for",
-        "by",
-        "but",
-        "and",
-        "or",
-        "according",
-        "after",
-        "before",
-        "since",
-        "while",
-        "however",
-        "he",
-        "she",
-        "they",
-        "we",
-        "it",
-        "this",
-        "that",
-        "these",
-        "his",
-        "her",
-        "their",
-        "mr",
-        "mrs",
-        "ms",
-        "der",
-        "die",
-        "das",
-        "ein",
-        "eine",
-        "und",
-        "oder",
-        "laut",
-        "nach",
-        "vor",
-        "seit",
-        "aber",
-        "er",
-        "sie",
-        "es",
-        "wir",
-    ]
-)
+_UPPER = "A-ZÀ-ÖØ-ÞА-Я"
 
 
-# Capitalised at the start of a sentence, never anybody who speaks: dates, time adverbs,
-# quantifiers and the like, in French, English and German.
-_DATES_AND_ADVERBS = """
-    janvier février mars avril mai juin juillet août septembre octobre novembre décembre
-    lundi mardi mercredi jeudi vendredi samedi dimanche aujourd'hui aujourd’hui hier demain
-    déjà tout tous toute toutes notre nos votre vos puis ensuite enfin encore aussi même
-    january february march april june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
-    earlier later now then when where why how what who which if as so also still yet
-    those there here thousands hundreds millions many most some all both each every no not
-    januar februar märz juni juli oktober dezember montag dienstag mittwoch donnerstag
-    freitag samstag sonntag heute gestern morgen auch noch dann jetzt viele alle insgesamt
-    allein dabei damit deshalb jedoch zudem bereits im am beim vom zum zur ins in auf mit bei
-    von zu aus über unter gegen ohne wie als wenn dass
-"""
-_NOT_NAMES |= frozenset(_DATES_AND_ADVERBS.split())
-# An English contraction ("It’s", "Don’t", "We’re") is not a name; a possessive ("Warren’s")
-# is a name already found without it.
-_CONTRACTION = re.compile(r"(?P<base>\w+)['’](?P<tail>s|m|re|ve|ll|d|t)", re.IGNORECASE)
+def _alternatives(words: Iterable[str]) -> str:
+    """``words`` as one regex alternation, longest first, an apostrophe matching ' or ’."""
+    return "|".join(phrase_pattern(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def name_pattern() -> re.Pattern[str]:
+    """A run of capitalised words, with the packs' particles between them ("Charles de
+    Gaulle", "Osama bin Laden")."""
+    particles = _alternatives(every_pack().name_particles)
+    return re.compile(
+        rf"[{_UPPER}][\w’'\-]*(?:[ \u00a0]+(?:(?:{particles})[ ]+)?[{_UPPER}][\w’'\-]*)*"
+    )
+
+
+@cache
+def not_names() -> frozenset[str]:
+    """Capitalised at the start of a sentence, never anybody who speaks: function words,
+    titles, dates, time adverbs, quantifiers (the packs' ``not_names``, casefolded)."""
+    return frozenset(w.casefold() for w in every_pack().not_names)
+
+
+@cache
+def _contraction() -> re.Pattern[str]:
+    """An English-style contraction ("It’s", "Don’t", "We’re") is not a name; a possessive
+    ("Warren’s") is a name already found without it."""
+    endings = _alternatives(every_pack().contraction_endings) or "(?!)"
+    return re.compile(rf"(?P<base>\w+)['’](?P<tail>{endings})", re.IGNORECASE)
+
+
+def _is_possessive(tail: str) -> bool:
+    return tail.casefold() in every_pack().possessive_endings
 
 
 @dataclass(frozen=True)
@@ -175,7 +88,7 @@ _JSON_OBJECT = re.compile(r'\{\s*["“]\w+["”]\s*:')
 def statement_sentences(sentences: list[Sentence], aligned: AlignedText) -> list[int]:
     """Ids of sentences that quote someone or use a reporting verb ("a déclaré", "said");
     not those holding a JSON object, whose quotation marks are syntax."""
-    verbs: list[str] = prompts.lexicon()["speech"]
+    verbs = every_pack().speech
     out = []
     for s in sentences:
         if _JSON_OBJECT.search(s.text):
@@ -204,19 +117,19 @@ def every_name(text: str) -> list[str]:
     those contained in longer ones included (a title-case headline is one long run that
     holds the names it is about)."""
     found: list[str] = []
-    for match in _NAME.finditer(text):
+    for match in name_pattern().finditer(text):
         words = re.split(r"\s+", match.group(0))
         while words and (
-            words[0].casefold().rstrip(".’'") in _NOT_NAMES or _ELIDED.match(words[0])
+            words[0].casefold().rstrip(".’'") in not_names() or _elided().match(words[0])
         ):
             words.pop(0)
         name = " ".join(words).strip("’'-")
         if (
             len(name) < 3
-            or name.casefold() in _NOT_NAMES
+            or name.casefold() in not_names()
             or (name.isupper() and len(name) > 12)
             or _CODE.search(name)
-            or _contraction(name)
+            or _is_contraction(name)
         ):
             continue
         if name not in found:
@@ -224,24 +137,29 @@ def every_name(text: str) -> list[str]:
     return [n for n in found if not _possessive_of(n, found)]
 
 
-def _contraction(name: str) -> bool:
-    match = _CONTRACTION.fullmatch(name)
+def _is_contraction(name: str) -> bool:
+    match = _contraction().fullmatch(name)
     return match is not None and (
-        match["tail"].casefold() != "s" or match["base"].casefold() in _NOT_NAMES
+        not _is_possessive(match["tail"]) or match["base"].casefold() in not_names()
     )
 
 
 def _possessive_of(name: str, found: list[str]) -> bool:
-    match = _CONTRACTION.fullmatch(name.rsplit(" ", 1)[-1])
-    if match is None or match["tail"].casefold() != "s":
+    match = _contraction().fullmatch(name.rsplit(" ", 1)[-1])
+    if match is None or not _is_possessive(match["tail"]):
         return False
     base = name[: len(name) - 2]
     return any(m != name and (m == base or base in mentions(m)) for m in found)
 
 
-# A sentence-initial elided word ("J'ai", "L'armée", "Qu'il") is capitalised without being a
-# name (but "D'Alema", "O'Brien" are); nor is a code such as the rating "Baa3".
-_ELIDED = re.compile(r"(?:[CDJLMNST]|Qu)['’][a-zà-ÿ]")
+@cache
+def _elided() -> re.Pattern[str]:
+    """A sentence-initial elided word ("J'ai", "L'armée", "Qu'il") is capitalised without
+    being a name (but "O'Brien" is)."""
+    return re.compile(rf"(?:{_alternatives(every_pack().elisions) or '(?!)'})['’][a-zà-ÿ]")
+
+
+# Nor is a code such as the rating "Baa3".
 _CODE = re.compile(r"[^\W\d_]\d")
 _PERSON = re.compile(r"[A-ZÀ-ÖØ-ÞА-Я][\w’'\-]+(?: [A-ZÀ-ÖØ-ÞА-Я][\w’'\-]+){1,2}")
 
@@ -264,7 +182,7 @@ def find_cues(
 
     In reading order, so the first cue of a sentence is the one a reader meets first.
     """
-    table: dict[str, list[str]] = prompts.lexicon()[kind]
+    table = every_pack().cues(kind)
     found: list[Cue] = []
     for n in ids:
         s = sentences[n - 1]
@@ -277,11 +195,19 @@ def find_cues(
     return found
 
 
-_RELAY = re.compile(
-    r"^(?:selon|d['’]après|according to|laut|citing)\s+(?P<relay>[^,]{2,60}),\s*"
-    r"(?:(?:le|la|les|the|der|die|das)\s+|l['’])?(?P<rest>.+)$",
-    re.IGNORECASE | re.DOTALL,
-)
+@cache
+def _relay() -> re.Pattern[str]:
+    """ "Selon X, (le) Y …": a relay phrase, the relay, a comma, maybe an article, the rest."""
+    pack = every_pack()
+    articles = "|".join(
+        phrase_pattern(a) if a.endswith("'") else phrase_pattern(a) + r"\s+"
+        for a in sorted(pack.definite_articles, key=len, reverse=True)
+    )
+    return re.compile(
+        rf"^(?:{_alternatives(pack.relay_phrases)})\s+(?P<relay>[^,]{{2,60}}),\s*"
+        rf"(?:{articles})?(?P<rest>.+)$",
+        re.IGNORECASE | re.DOTALL,
+    )
 
 
 def relayed_statement(sentence: str, names: list[str]) -> tuple[str, str] | None:
@@ -291,7 +217,7 @@ def relayed_statement(sentence: str, names: list[str]) -> tuple[str, str] | None
     "Selon RIA Novosti, le Pentagone estime" is the Pentagon via RIA Novosti, while
     "Selon RIA Novosti, 10 000 soldats …" is RIA Novosti's own statement (None).
     """
-    match = _RELAY.match(sentence.strip())
+    match = _relay().match(sentence.strip())
     if match is None:
         return None
     relay = next((n for n in names if n.casefold() == match["relay"].strip().casefold()), None)
@@ -302,18 +228,22 @@ def relayed_statement(sentence: str, names: list[str]) -> tuple[str, str] | None
 
 @cache
 def speech_verbs() -> re.Pattern[str]:
-    """The lexicon's reporting verbs, with the French forms it lists once: "a précisé" also
-    matches "a-t-il précisé", "ont précisé", "précise" and "précisent"."""
-    verbs: set[str] = set(prompts.lexicon()["speech"])
+    """The packs' reporting verbs with the forms their inflections derive (French "a précisé"
+    also matches "a-t-il précisé", "ont précisé", "précise" and "précisent")."""
+    pack = every_pack()
+    verbs: set[str] = set(pack.speech)
     for verb in list(verbs):
-        if verb.startswith("a ") and verb.endswith("é"):
-            participle = verb[2:]
-            verbs |= {f"ont {participle}", participle[:-1] + "e", participle[:-1] + "ent"}
+        for rule in pack.speech_inflections:
+            if verb.startswith(rule.prefix) and verb.endswith(rule.suffix):
+                stem = verb[len(rule.prefix) : len(verb) - len(rule.suffix)]
+                verbs |= {form.format(stem=stem) for form in rule.forms}
     alternatives = []
     for verb in sorted(verbs, key=len, reverse=True):
-        pattern = re.escape(verb).replace("'", "['’]")
-        if verb.startswith("a "):
-            pattern = r"a(?:-t-(?:il|elle))?\s+" + pattern[2:].lstrip("\\ ")
+        pattern = phrase_pattern(verb)
+        for auxiliary, infixes in pack.auxiliary_inversions.items():
+            if verb.startswith(f"{auxiliary} "):
+                rest = phrase_pattern(verb[len(auxiliary) + 1 :])
+                pattern = rf"{re.escape(auxiliary)}(?:{_alternatives(infixes)})?\s+{rest}"
         alternatives.append(pattern)
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
 
@@ -367,7 +297,7 @@ def _known_name(run: str, names: list[str], text: str) -> str | None:
     capitalised first word ("Having said that")."""
     words = [w.rstrip(".") for w in run.split()]
     last = words[-1]
-    if _CONTRACTION.fullmatch(last) or len(last) < 3 or last.casefold() in _NOT_NAMES:
+    if _contraction().fullmatch(last) or len(last) < 3 or last.casefold() in not_names():
         return None
     for i in range(len(words) - 1):
         tail = " ".join(words[i:])

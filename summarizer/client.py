@@ -217,6 +217,7 @@ class ModelClient:
         errors: list[str] = []
         grounded_only: dict[str, Any] | None = None
         for attempt in range(settings.max_reasks + 1):
+            _check_budget(settings.token_budget, meter, response_model.__name__)
             if attempt:
                 meter.usage.reasks += 1
             last = ""
@@ -284,6 +285,19 @@ class ModelClient:
             f"{'; '.join(errors)[:500]}",
             attempts=settings.max_reasks + 1,
             errors=errors,
+            usage=meter.snapshot(),
+        )
+
+
+def _check_budget(budget: int | None, meter: Meter, question: str) -> None:
+    """Refuse to send a question once the article has spent its budget: it bounds the whole
+    article (first questions and re-asks alike) to the budget plus the one request that
+    crossed it, whatever the article's length."""
+    if budget is not None and meter.usage.total_tokens >= budget:
+        raise TokenBudgetExceededError(
+            f"token budget of {budget} spent ({meter.usage.total_tokens} tokens in "
+            f"{meter.usage.requests} requests) before the {question} question; raise "
+            "SUMMARIZER_TOKEN_BUDGET or shorten the article",
             usage=meter.snapshot(),
         )
 

@@ -65,7 +65,10 @@ class Settings:
     mode: Mode = "json"
     timeout: float = 300.0
     max_reasks: int = 2
-    token_budget: int | None = 40_000
+    token_budget: int | None = 120_000
+    """Tokens one article may spend, every question and re-ask counted; none is sent once they
+    are. The costliest of the 40 dev documents needs at most about 77,000 with the embedded
+    model's settings (benchmarks/token_budget.json); a 900k-character page would need millions."""
     max_tokens: int = 1200
     max_input_tokens: int = 2600
     parallel_requests: int = 1

@@ -26,8 +26,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
+from summarizer._packs import every_pack
 from summarizer.models import ArticleSummary
 
 __all__ = [
@@ -49,60 +51,18 @@ NO_LABEL = "-"
 """The label of a field the prediction (or the gold) leaves empty, in confusion matrices."""
 
 _TOKEN = re.compile(r"\w+")
-_HONORIFICS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "dr",
-        "prof",
-        "sir",
-        "madam",
-        "mister",
-        "herr",
-        "frau",
-        "m",
-        "mme",
-        "mlle",
-        "mm",
-        "messrs",
-        "monsieur",
-        "madame",
-    ]
-)
-_PRONOUNS = frozenset(
-    [
-        "he",
-        "she",
-        "they",
-        "it",
-        "we",
-        "i",
-        "you",
-        "him",
-        "her",
-        "them",
-        "his",
-        "its",
-        "their",
-        "er",
-        "sie",
-        "es",
-        "wir",
-        "ich",
-        "ihr",
-        "man",
-        "il",
-        "elle",
-        "ils",
-        "elles",
-        "on",
-        "nous",
-        "je",
-        "lui",
-    ]
-)
+
+
+@cache
+def _honorifics() -> frozenset[str]:
+    return frozenset(every_pack().titles)
+
+
+@cache
+def _pronouns() -> frozenset[str]:
+    return frozenset(every_pack().pronouns)
+
+
 _UNNAMED = ("the reporter", "unnamed source")  # the pipeline's placeholders, not names
 
 
@@ -157,14 +117,14 @@ def normalise_name(name: str | None) -> str:
     """Lower-cased words without punctuation or honorifics ("M. Hollande" → "hollande")."""
     if not name:
         return ""
-    words = [w for w in _TOKEN.findall(name.casefold()) if w not in _HONORIFICS]
+    words = [w for w in _TOKEN.findall(name.casefold()) if w not in _honorifics()]
     return " ".join(words)
 
 
 def is_scorable_speaker(name: str | None) -> bool:
     """A gold speaker counts unless it is missing or a bare pronoun."""
     norm = normalise_name(name)
-    return bool(norm) and norm not in _PRONOUNS
+    return bool(norm) and norm not in _pronouns()
 
 
 def speaker_matches(predicted: str | None, gold: str | None, resolved: str | None = None) -> bool:

@@ -42,6 +42,8 @@ from typing import Any
 import pysbd
 from pysbd.languages import LANGUAGE_CODES
 
+from summarizer._packs import every_pack
+
 __all__ = [
     "AlignedText",
     "Sentence",
@@ -88,14 +90,17 @@ _WHITESPACE_RE = re.compile(r"\s+")
 # a word (soft hyphen); they are stripped from sentence ends and ignored by matching.
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 
-# Title abbreviations after which pysbd may wrongly end a sentence.
-_TITLE_END_RE = re.compile(
-    r"(?<![\w.'’-])(?:"
-    r"M\.|MM\.?|Mme\.?|Mmes\.?|Mlle\.?|Mlles\.?|Mgr\.?|Dr\.?|Dre\.?|Drs\.?|Pr\.|Prof\.?"
-    r"|St\.?|Ste\.?|Mr\.?|Mrs\.?|Ms\.?|Messrs\.?|Sr\.|Sra\.?|Hr\.|Hrn\.|Fr\.|Gen\.|Sen\.|Rep\."
-    r"|Gov\.|Lt\.|Col\.|Capt\.|Sgt\.|Cdt\.|Rev\."
-    r")$"
-)
+
+@functools.cache
+def _title_end() -> re.Pattern[str]:
+    """A title abbreviation of the language packs at the end of a piece, after which pysbd
+    may wrongly end a sentence ("M." needs its dot, "Mme" may have one)."""
+    titles = sorted(every_pack().title_abbreviations, key=len, reverse=True)
+    alternatives = "|".join(
+        re.escape(t) if t.endswith(".") else re.escape(t) + r"\.?" for t in titles
+    )
+    return re.compile(rf"(?<![\w.'’-])(?:{alternatives})$")
+
 
 _local = threading.local()
 
@@ -279,7 +284,7 @@ def segment(text: str, language: str | None = None) -> list[Sentence]:
                     prev_s, prev_e = pieces[-1]
                     if (
                         inside[prev_e - p_start]
-                        or _TITLE_END_RE.search(text, max(prev_s, prev_e - 8), prev_e)
+                        or _title_end().search(text, max(prev_s, prev_e - 8), prev_e)
                         or not _has_alnum(text, s, e)
                     ):
                         pieces[-1] = (prev_s, e)

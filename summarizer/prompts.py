@@ -9,7 +9,6 @@ wheel (``summarizer/_data/prompts``, put there by hatch force-include).
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from pathlib import Path
@@ -19,7 +18,7 @@ import jinja2
 
 from summarizer.exceptions import ConfigurationError
 
-__all__ = ["data_dir", "lexicon", "prompt_version", "render", "template_version"]
+__all__ = ["data_dir", "prompt_version", "render", "template_version"]
 
 _VERSION = re.compile(r"\{#-?\s*version:\s*([\w.-]+)\s*-?#\}")
 _PACKAGE = Path(__file__).resolve().parent
@@ -69,11 +68,3 @@ def template_version(name: str) -> str:
 def prompt_version(names: tuple[str, ...]) -> str:
     """One string naming every template and its version, e.g. ``article@1+extract@2``."""
     return "+".join(f"{n}@{template_version(n)}" for n in names)
-
-
-@cache
-def lexicon() -> dict[str, Any]:
-    """The multilingual cue lexicon kept as data beside the prompts."""
-    path = data_dir("prompts") / "lexicon.json"
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer import InputError
+from summarizer._dates import time_ref
 from summarizer._input import check_text, decode_bytes
 from summarizer._language import detect_language
 from summarizer.cli import EXIT_INPUT, MAX_FILE_BYTES, app
-from summarizer.pipeline import _time_ref
 
 DATA = Path(__file__).resolve().parent / "data"
 runner = CliRunner()
@@ -57,9 +57,9 @@ def test_language_detection() -> None:
 
 def test_dates_resolve_against_the_article_date() -> None:
     published = dt.date(2024, 10, 30)
-    assert _time_ref("le 29 octobre", published).date == dt.date(2024, 10, 29)  # type: ignore[union-attr]
-    assert _time_ref("December 31", published).date == dt.date(2023, 12, 31)  # type: ignore[union-attr]
-    assert _time_ref("hier", published).date is None  # type: ignore[union-attr]
+    assert time_ref("le 29 octobre", published).date == dt.date(2024, 10, 29)  # type: ignore[union-attr]
+    assert time_ref("December 31", published).date == dt.date(2023, 12, 31)  # type: ignore[union-attr]
+    assert time_ref("hier", published).date is None  # type: ignore[union-attr]
 
 
 def _cli(*args: str) -> tuple[int, str]:

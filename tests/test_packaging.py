@@ -33,7 +33,7 @@ def test_wheel_carries_prompts_and_schema_and_imports(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("summarizer-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "summarizer/_data/prompts/article.system.j2" in names
-    assert "summarizer/_data/prompts/lexicon.json" in names
+    assert "summarizer/_data/prompts/packs/fr.json" in names
     assert "summarizer/_data/schemas/summary.schema.json" in names
     assert "summarizer/py.typed" in names
     site = tmp_path / "site"
@@ -42,7 +42,8 @@ def test_wheel_carries_prompts_and_schema_and_imports(tmp_path: Path) -> None:
         "import summarizer, summarizer.prompts as p; "
         f"assert str(p.data_dir('prompts')).startswith({str(site)!r}); "
         "print(summarizer.summarize.__doc__.splitlines()[0]); "
-        "print(p.prompt_version(summarizer.pipeline.PROMPTS))"
+        "print(p.prompt_version(summarizer.pipeline.PROMPTS)); "
+        "from summarizer._packs import pack; print(pack('de').name)"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = subprocess.run(
@@ -55,3 +56,4 @@ def test_wheel_carries_prompts_and_schema_and_imports(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "Summarize one news article" in out.stdout
+    assert "German" in out.stdout  # the language packs load from the installed wheel

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from summarizer._attribution import user_message
 from summarizer._candidates import (
     candidate_names,
     every_name,
@@ -14,9 +15,11 @@ from summarizer._candidates import (
     speaker_next_to_verb,
     statement_sentences,
 )
+from summarizer._chunking import chunks as _chunks
+from summarizer._document import Document
+from summarizer._evidence import model_evidence
 from summarizer.grounding import AlignedText, quoted_segments, segment
 from summarizer.models import EvidenceAnswer, EvidenceStatus
-from summarizer.pipeline import _attribution_user, _chunks, _Document, _model_evidence
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = (DATA / "kursk.fr.txt").read_text(encoding="utf-8")
@@ -74,9 +77,9 @@ def test_a_person_named_by_surname_alone_is_offered_under_the_full_name() -> Non
         "Melezia Figueroa dirige le syndicat. Le maire a parlé hier.\n"
         "« Nous ne céderons pas », a déclaré Figueroa."
     )
-    doc = _Document(text, "fr", None)
+    doc = Document(text, "fr", None)
     names = candidate_names(text)
-    options, _user = _attribution_user(doc, names, 3)
+    options, _user = user_message(doc, names, 3)
     assert options == ["Melezia Figueroa"]
     assert mentions("Melezia Figueroa") == ["Melezia Figueroa", "Figueroa"]
     # An institution is not a person: "Défense" alone is not the ministry.
@@ -93,14 +96,14 @@ def test_elided_words_and_codes_are_not_offered_as_speakers() -> None:
 
 
 def test_a_model_evidence_status_needs_the_sentence_that_shows_it() -> None:
-    doc = _Document("Le ministre affirme que tout va bien. Il cite un rapport.", "fr", None)
-    unshown = _model_evidence(EvidenceAnswer(status=EvidenceStatus.provided), 1, doc)
+    doc = Document("Le ministre affirme que tout va bien. Il cite un rapport.", "fr", None)
+    unshown = model_evidence(EvidenceAnswer(status=EvidenceStatus.provided), 1, doc)
     assert unshown.status is EvidenceStatus.unclear
     assert unshown.note and "provided" in unshown.note
-    shown = _model_evidence(EvidenceAnswer(status=EvidenceStatus.provided, cue_sentence=2), 1, doc)
+    shown = model_evidence(EvidenceAnswer(status=EvidenceStatus.provided, cue_sentence=2), 1, doc)
     assert shown.status is EvidenceStatus.provided
     assert shown.cue is not None and shown.cue.text == "Il cite un rapport."
-    opinion = _model_evidence(EvidenceAnswer(status=EvidenceStatus.not_applicable), 1, doc)
+    opinion = model_evidence(EvidenceAnswer(status=EvidenceStatus.not_applicable), 1, doc)
     assert opinion.status is EvidenceStatus.not_applicable
 
 
@@ -148,7 +151,7 @@ def test_a_surname_the_article_never_writes_whole_is_taken_as_written() -> None:
 def test_a_name_first_written_late_in_a_long_article_is_still_offered() -> None:
     crowd = " ".join(f"Visitor Number{chr(65 + i)}{chr(97 + i)} came." for i in range(30))
     text = f"{crowd} Late Comer arrived. “It was long,” Late Comer said."
-    doc = _Document(text, "en", None)
+    doc = Document(text, "en", None)
     last = len(doc.sentences)
-    options, _user = _attribution_user(doc, candidate_names(text), last)
+    options, _user = user_message(doc, candidate_names(text), last)
     assert options == ["Late Comer"]

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from summarizer import ArticleSummary, ConfigurationError, prompts
+from summarizer._packs import every_pack, pack, packs
+from summarizer.models import EvidenceStatus, Stance
 from summarizer.pipeline import PROMPTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,11 +43,20 @@ def test_article_text_is_not_a_template() -> None:
     assert "{{ 7 * 7 }} {% raw %}" in text
 
 
-def test_lexicon_is_data_beside_the_prompts() -> None:
-    lexicon = prompts.lexicon()
-    assert set(lexicon["evidence"]) >= {"none_provided", "referenced_not_disclosed"}
-    assert {"denies", "disputes", "deflects"} <= set(lexicon["stance"])
-    assert len(lexicon["speech"]) > 30
+def test_language_knowledge_is_data_beside_the_prompts() -> None:
+    every = every_pack()
+    assert set(every.evidence) >= {"none_provided", "referenced_not_disclosed"}
+    assert {"denies", "disputes", "deflects"} <= set(every.stance)
+    assert len(pack("fr").speech) > 30 and len(pack("en").speech) > 30
+    assert pack("de-AT").name == "German" and not pack("de").subject_before_verb
+    assert pack("xx-YY").name == "xx-YY"  # no pack: the tag as written, no rules
+
+
+def test_every_cue_label_is_a_status_or_stance() -> None:
+    # A typo in a pack's label would make its phrases a cue for nothing (or crash at use).
+    for p in packs():
+        assert set(p.evidence) <= {s.value for s in EvidenceStatus}, p.tag
+        assert set(p.stance) <= {s.value for s in Stance}, p.tag
 
 
 def test_provenance_names_every_shipped_template() -> None:

@@ -8,18 +8,18 @@ the number of claims, not with article text, and every comparison is bucketed by
 Rules (each has a unit test that fails without it, in tests/test_batch_report.py):
 
 * **Words** (:func:`words`): NFKD with accents dropped, casefolded, split on anything that is
-  not a letter or digit, minus a short French/English stop-word list and single letters; a
+  not a letter or digit, minus the language packs' stop words and single letters; a
   final ``s`` is dropped from words of five letters or more, so plurals match. Negations
   (``ne``, ``pas``, ``not``, ``never``…) are *kept*: "X did" and "X did not" must not look
   alike.
 * **Same speaker** (:func:`name_key`, :func:`canonical_names`): the source's name (not its
-  relay chain) as a set of words, without leading titles (M., Mr, Mme, Dr, Pr…), name particles
-  (de, la, the…) and initials, so case, accents, titles and word order do not matter. A name
-  whose words are all inside other names is merged into the longest of them when that one
-  contains all the others ("Poutine" → "Vladimir Poutine"); when two unrelated names contain it
-  ("Macron" in "Emmanuel Macron" and "Brigitte Macron") it stays apart. Anonymous sources
-  (``anonymous_*`` types) are never the same speaker as anyone: two "sources proches du
-  dossier" in two outlets are not one person.
+  relay chain) as a set of words, without leading titles (the packs' ``titles``: M., Mr, Mme,
+  Dr…), particles (``name_noise``: de, la, the…) and initials, so case, accents, titles and
+  word order do not matter. A name whose words are all inside other names is merged into the
+  longest of them when that one contains all the others ("Poutine" → "Vladimir Poutine");
+  when two unrelated names contain it ("Macron" in "Emmanuel Macron" and "Brigitte Macron")
+  it stays apart. Anonymous sources (``anonymous_*`` types) are never the same speaker as
+  anyone: two "sources proches du dossier" in two outlets are not one person.
 * **Repeated claims**: two claims of the same speaker in different articles whose quotes have
   a word-set Jaccard similarity of at least :data:`SIMILAR` (0.6), both with at least
   :data:`MIN_WORDS` (3) words; similar pairs are joined transitively (union-find). The join is
@@ -54,10 +54,12 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from summarizer._packs import every_pack
 from summarizer.models import ArticleSummary, EvidenceStatus, SourceType, Stance
 from summarizer.render import speaker_label
 
@@ -89,25 +91,21 @@ _QUOTE_CHARS = 300
 _EXAMPLES = 5
 
 
-def _wordset(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+@cache
+def _stop_words() -> frozenset[str]:
+    return frozenset(_tokens(" ".join(every_pack().stop_words)))
 
 
-_STOP = _wordset(
-    # French
-    "le la les un une des du de au aux et ou en dans sur sous pour par avec sans que qui quoi "
-    "dont ce cet cette ces se sa son ses leur leurs il elle ils elles on nous vous je tu lui "
-    "y est sont ete etre etait a ont avait avoir fait comme mais donc car si tres "
-    # English
-    "the an and or of to in on at for by with from that this these those is are was were be "
-    "been being has have had it its he she they we you his her their them as but if so than "
-    "then there which who whom what said says"
-)
-_TITLES = _wordset(
-    "m mm mr mrs ms mme mmes mlle mlles dr pr prof monsieur madame mademoiselle messieurs sir "
-    "dame herr frau sr sra"
-)
-_PARTICLES = _wordset("de du des la le les l d the of von van der den da di et and")
+@cache
+def _titles() -> frozenset[str]:
+    return frozenset(_tokens(" ".join(every_pack().titles)))
+
+
+@cache
+def _name_noise() -> frozenset[str]:
+    return frozenset(_tokens(" ".join(every_pack().name_noise)))
+
+
 _WORD = re.compile(r"[^\W_]+")
 _DISPUTING = frozenset({Stance.denies, Stance.disputes})
 _ANONYMOUS = frozenset({SourceType.anonymous_described, SourceType.anonymous_unspecified})
@@ -126,15 +124,15 @@ def words(text: str) -> frozenset[str]:
     return frozenset(
         w[:-1] if len(w) > 4 and w[-1] == "s" else w
         for w in _tokens(text)
-        if w not in _STOP and not (len(w) == 1 and w.isalpha())
+        if w not in _stop_words() and not (len(w) == 1 and w.isalpha())
     )
 
 
 def _name_words(name: str) -> list[str]:
     toks = _tokens(name)
-    while toks and toks[0] in _TITLES:
+    while toks and toks[0] in _titles():
         toks.pop(0)
-    return [t for t in toks if t not in _PARTICLES and not (len(t) == 1 and t.isalpha())]
+    return [t for t in toks if t not in _name_noise() and not (len(t) == 1 and t.isalpha())]
 
 
 def name_key(name: str) -> Name:

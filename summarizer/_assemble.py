@@ -1,0 +1,105 @@
+"""Last stage, assemble: the passes' answers → the grounded :class:`ArticleSummary`.
+
+Pure: no model, no I/O. Given the same article and answers it builds the same summary, so a
+test can call it with fixed answers. Every span is cut from the article by
+:class:`~summarizer._document.Document`; every judgement carries its basis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from summarizer import _evidence, _overview
+from summarizer._claims import link, stance
+from summarizer._document import Document
+from summarizer.models import (
+    ArticleMeta,
+    ArticleSummary,
+    AttributionAnswer,
+    Claim,
+    Counterclaim,
+    EvidenceAnswer,
+    Inconsistency,
+    OverviewAnswer,
+    Provenance,
+    SummarySentence,
+)
+
+__all__ = ["Answers", "assemble"]
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the model passes answered for one article."""
+
+    attributions: dict[int, AttributionAnswer]
+    """By statement sentence, as corrected by :func:`summarizer._attribution.apply`."""
+    overview: OverviewAnswer
+    """Merged over the article's parts."""
+    evidence: dict[int, EvidenceAnswer] = field(default_factory=dict)
+    """By claim sentence, for the claims no cue settles."""
+
+
+def assemble(
+    doc: Document, answers: Answers, meta: ArticleMeta, provenance: Provenance
+) -> ArticleSummary:
+    statements = link(doc, answers.attributions)
+    at = statements.statement_at
+    events = _overview.events(doc, answers.overview, lambda n: at[n].speaker if n in at else None)
+    about: dict[int, list[str]] = {}
+    for n, event in events:
+        about.setdefault(n, []).append(event.id)
+    refs: dict[int, list[str]] = {d.sentence: [d.id] for d in statements.drafts}
+    for n, ids in about.items():
+        refs.setdefault(n, []).extend(ids)
+    claims = [
+        Claim(
+            id=d.id,
+            speaker=d.speaker,
+            quote=d.quote,
+            commitment=d.answer.commitment,
+            evidence=_evidence.apply(doc, statements, d, answers.evidence),
+            about=about.get(d.sentence, []),
+        )
+        for d in statements.claims
+    ]
+    counterclaims = []
+    for d in statements.responses:
+        if d.target is None:  # pragma: no cover - a response is a draft with a target
+            continue
+        judged, basis, note = stance(doc, d)
+        counterclaims.append(
+            Counterclaim(
+                id=d.id,
+                target=d.target.id,
+                speaker=d.speaker,
+                quote=d.quote,
+                stance=judged,
+                stance_basis=basis,
+                stance_note=note,
+                evidence=_evidence.apply(doc, statements, d, answers.evidence),
+            )
+        )
+    inconsistencies = [
+        Inconsistency(
+            id=f"i{n}", what=i.what, spans=[doc.span([m]) for m in sorted(set(i.sentences))]
+        )
+        for n, i in enumerate(answers.overview.inconsistencies, 1)
+    ]
+    summary = [
+        SummarySentence(
+            text=s.text,
+            refs=list(dict.fromkeys(r for n in s.sentences for r in refs.get(n, []))),
+        )
+        for s in answers.overview.summary
+    ]
+    return ArticleSummary(
+        article=meta,
+        summary=summary,
+        sources=statements.sources,
+        events=[e for _n, e in events],
+        claims=claims,
+        counterclaims=counterclaims,
+        inconsistencies=inconsistencies,
+        provenance=provenance,
+    )

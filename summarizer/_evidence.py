@@ -1,0 +1,122 @@
+"""Pass 3, evidence: does the article show what a claim rests on?
+
+A cue phrase of the language packs in the claim's sentence or the next two settles it
+("n'a fourni aucune preuve" is a finding the reader can check); only a claim with no cue is
+asked about, one question each. Small models label almost everything "provided" when asked
+in a big schema, so an answer that says the article shows evidence must name the sentence
+that shows it. Responses are not assessed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from summarizer import prompts
+from summarizer._chunking import chunk_of
+from summarizer._claims import Draft, Statements, cues
+from summarizer._document import Document, as_data
+from summarizer._parallel import Parallel, in_order
+from summarizer.client import Meter, ModelClient
+from summarizer.grounding import Sentence
+from summarizer.models import Basis, Evidence, EvidenceAnswer, EvidenceStatus
+
+__all__ = ["ANSWER", "apply", "ask", "messages", "model_evidence"]
+
+ANSWER = EvidenceAnswer
+_NEEDS_NO_SENTENCE = frozenset({EvidenceStatus.not_applicable, EvidenceStatus.unclear})
+"""Evidence answers that say the article shows nothing, so need no sentence to point to."""
+
+
+def messages(doc: Document, chunks: list[list[Sentence]], draft: Draft) -> list[dict[str, str]]:
+    return [
+        # The part of the article the overview saw, so the model reuses its prompt cache.
+        doc.system_message(chunk_of(chunks, draft.sentence)),
+        {
+            "role": "user",
+            "content": prompts.render(
+                "evidence.user",
+                sentence=draft.sentence,
+                speaker=draft.answer.speaker,
+                claim=as_data(draft.quote.text[:400]),
+            ),
+        },
+    ]
+
+
+async def ask(
+    client: ModelClient,
+    doc: Document,
+    chunks: list[list[Sentence]],
+    statements: Statements,
+    meter: Meter,
+    parallel: Parallel,
+) -> dict[int, EvidenceAnswer]:
+    """The answers about the claims no cue settles, by claim sentence."""
+    asked = [
+        d
+        for d in statements.drafts
+        if d.target is None and _cue_evidence(doc, statements, d) is None
+    ]
+
+    async def one(draft: Draft) -> EvidenceAnswer:
+        return await client.ask(
+            ANSWER, messages(doc, chunks, draft), meter=meter, context=doc.context, max_tokens=60
+        )
+
+    answers = await in_order([partial(one, d) for d in asked], parallel)
+    return {d.sentence: a for d, a in zip(asked, answers, strict=True)}
+
+
+def apply(
+    doc: Document, statements: Statements, draft: Draft, answers: dict[int, EvidenceAnswer]
+) -> Evidence:
+    """The evidence status of ``draft``: its cue's, else (for a claim) the model's answer's."""
+    found = _cue_evidence(doc, statements, draft)
+    if found is not None:
+        return found
+    if draft.target is not None:
+        return Evidence(
+            status=EvidenceStatus.unclear,
+            note="evidence is not assessed for responses",
+            basis=Basis.not_assessed,
+        )
+    answer = answers.get(draft.sentence)
+    if answer is None:
+        return Evidence(status=EvidenceStatus.unclear, basis=Basis.not_assessed)
+    return model_evidence(answer, draft.sentence, doc)
+
+
+def _cue_evidence(doc: Document, statements: Statements, draft: Draft) -> Evidence | None:
+    found = cues(doc, "evidence", statements.window(draft, len(doc.sentences)))
+    if not found:
+        return None
+    return Evidence(
+        status=EvidenceStatus(found[0].label),
+        cue=doc.cut(found[0].start, found[0].end),
+        basis=Basis.cue,
+    )
+
+
+def model_evidence(answer: EvidenceAnswer, claim_sentence: int, doc: Document) -> Evidence:
+    """The model's evidence answer as reported: a status that says the article shows something
+    needs the sentence that shows it, else it is ``unclear``."""
+    if answer.cue_sentence is None and answer.status not in _NEEDS_NO_SENTENCE:
+        # "The article shows evidence" with no sentence that shows it cannot be checked; the
+        # 1.5B model answers `provided` this way for most claims, opinions included.
+        return Evidence(
+            status=EvidenceStatus.unclear,
+            basis=Basis.model,
+            note=f"the model said {answer.status.value} but named no sentence showing it",
+        )
+    # A cue is worth showing when it points elsewhere than the claim's own sentence.
+    cue = (
+        doc.span([answer.cue_sentence])
+        if answer.cue_sentence and answer.cue_sentence != claim_sentence
+        else None
+    )
+    return Evidence(
+        status=answer.status,
+        cue=cue,
+        basis=Basis.model,
+        note="the model's judgement, not backed by a cue phrase",
+    )

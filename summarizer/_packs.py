@@ -1,0 +1,136 @@
+"""Language packs: every word list and rule of thumb that depends on a language, as data.
+
+One JSON file per language, ``prompts/packs/<tag>.json`` (format and how to add a language:
+``prompts/packs/README.md``), read through this module only, so no other module names a
+language. :func:`pack` is one language's knowledge (what depends on the article's language:
+its name in prompts, its word order); :func:`every_pack` is the union of all packs, for the
+rules that look for every language's phrases in every article: a French article quotes an
+English statement, and a detected language may be wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache, lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from summarizer.exceptions import ConfigurationError
+from summarizer.prompts import data_dir
+
+__all__ = ["Inflection", "LanguagePack", "every_pack", "pack", "packs", "phrase_pattern"]
+
+
+class Inflection(BaseModel):
+    """More forms of the reporting verbs written as ``prefix…suffix``: each of ``forms`` with
+    ``{stem}`` the part between (French "a précisé" → "ont précisé", "précise", "précisent")."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    prefix: str
+    suffix: str
+    forms: tuple[str, ...]
+
+
+class LanguagePack(BaseModel):
+    """What the rules know about one language; every list may be empty (see the README)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    tag: str
+    name: str
+    """The language's English name, as the overview prompt tells the model to write."""
+    subject_before_verb: bool = False
+    """Whether the name right before a reporting verb is its subject ("Warren said")."""
+    speech: tuple[str, ...] = ()
+    speech_inflections: tuple[Inflection, ...] = ()
+    auxiliary_inversions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Auxiliary → what may follow it before the participle ("a-t-il précisé")."""
+    relay_phrases: tuple[str, ...] = ()
+    definite_articles: tuple[str, ...] = ()
+    evidence: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    stance: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    not_names: tuple[str, ...] = ()
+    name_particles: tuple[str, ...] = ()
+    elisions: tuple[str, ...] = ()
+    contraction_endings: tuple[str, ...] = ()
+    possessive_endings: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+    title_abbreviations: tuple[str, ...] = ()
+    speaker_articles: tuple[str, ...] = ()
+    speaker_pronouns: tuple[str, ...] = ()
+    pronouns: tuple[str, ...] = ()
+    name_noise: tuple[str, ...] = ()
+    stop_words: tuple[str, ...] = ()
+    months: tuple[tuple[str, ...], ...] = ()
+    """Twelve lists of names, January first (or none)."""
+    day_suffixes: tuple[str, ...] = ()
+    month_first: bool = False
+    parser: dict[str, Any] | None = None
+    """Rules of the parser front end, owned by it."""
+
+    def cues(self, kind: str) -> dict[str, tuple[str, ...]]:
+        """The cue phrases of ``kind`` ("evidence" or "stance") by label."""
+        table: dict[str, tuple[str, ...]] = getattr(self, kind)
+        return table
+
+
+@cache
+def packs() -> tuple[LanguagePack, ...]:
+    """Every shipped pack, by tag."""
+    folder = data_dir("prompts") / "packs"
+    out = []
+    for path in sorted(folder.glob("[!_]*.json")):
+        try:
+            loaded = LanguagePack.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, ValidationError) as exc:
+            raise ConfigurationError(f"language pack {path.name}: {exc}"[:500]) from exc
+        if loaded.tag != path.stem:
+            raise ConfigurationError(f"language pack {path.name} says its tag is {loaded.tag!r}")
+        if loaded.months and len(loaded.months) != 12:
+            raise ConfigurationError(f"language pack {path.name}: months needs 12 lists")
+        out.append(loaded)
+    return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def pack(tag: str) -> LanguagePack:
+    """The pack of a BCP-47 tag's primary subtag (``fr-CH`` → ``fr``); for a language with no
+    pack, an empty one named by the tag, so the rules that depend on it do nothing."""
+    primary = re.split(r"[-_]", tag.strip(), maxsplit=1)[0].casefold()
+    found = next((p for p in packs() if p.tag == primary), None)
+    return found or LanguagePack(tag=primary, name=tag)
+
+
+def _union(*lists: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(x for lst in lists for x in lst))
+
+
+@cache
+def every_pack() -> LanguagePack:
+    """All packs as one: each list the union of theirs in tag order (a list's own order kept),
+    cue labels in order of first appearance. Its ``name``, word order and months mean nothing."""
+    all_ = packs()
+    merged: dict[str, Any] = {"tag": "*", "name": "*"}
+    for field, info in LanguagePack.model_fields.items():
+        if field in merged or info.annotation != tuple[str, ...]:
+            continue
+        merged[field] = _union(*(getattr(p, field) for p in all_))
+    for kind in ("evidence", "stance"):
+        table: dict[str, tuple[str, ...]] = {}
+        for p in all_:
+            for label, phrases in p.cues(kind).items():
+                table[label] = _union(table.get(label, ()), phrases)
+        merged[kind] = table
+    merged["speech_inflections"] = tuple(i for p in all_ for i in p.speech_inflections)
+    inversions: dict[str, tuple[str, ...]] = {}
+    for p in all_:
+        for auxiliary, infixes in p.auxiliary_inversions.items():
+            inversions[auxiliary] = _union(inversions.get(auxiliary, ()), infixes)
+    merged["auxiliary_inversions"] = inversions
+    return LanguagePack.model_validate(merged)
+
+
+def phrase_pattern(phrase: str) -> str:
+    """``phrase`` as a regular expression where an apostrophe matches ' or ’."""
+    return re.escape(phrase).replace("'", "['’]")
