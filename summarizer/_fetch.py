@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import re
 import socket
 import ssl
@@ -32,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from summarizer._html import extract_article
-from summarizer._input import MAX_CHARS, decode_bytes, find_surrogate
+from summarizer._input import MAX_CHARS, decode_bytes, find_surrogate, load_json, read_regular
 from summarizer.exceptions import InputError
 
 __all__ = [
@@ -72,17 +71,13 @@ def _read_bytes(path: Path) -> bytes:
         if len(data) > MAX_FILE_BYTES:
             raise InputError(f"standard input is over the limit of {MAX_FILE_BYTES:,} bytes")
         return data
-    if not path.exists():
-        raise InputError(f"{path}: no such file; check the path")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory; pass an article file")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{path}: {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    return read_regular(path, MAX_FILE_BYTES)
+
+
+def parse_failure(where: str, exc: Exception) -> InputError:
+    """The InputError for an unexpected exception while parsing the input ``where``."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return InputError(f"{where}: cannot be parsed ({reason})")
 
 
 def _date(value: str, where: str) -> dt.date:
@@ -106,12 +101,7 @@ def plain_article(text: str) -> ArticleInput:
 
 
 def _json(text: str, where: str) -> ArticleInput:
-    try:
-        doc: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        ) from exc
+    doc: Any = load_json(text, where)
     if not isinstance(doc, dict):
         raise InputError(
             f'{where}: expected a JSON object with a "text" field, got {type(doc).__name__}'
@@ -157,19 +147,27 @@ def _html(text: str, where: str) -> ArticleInput:
 
 
 def read_input(path: Path) -> ArticleInput:
-    """Read and parse one article file (``-`` is standard input, read as plain text)."""
+    """Read and parse one article file (``-`` is standard input, read as plain text).
+
+    Every failure is an InputError, a parser's own exception included: one poison file must
+    fail alone, never stop a night or a multi-input command."""
     where = "standard input" if str(path) == "-" else str(path)
     text, encoding = decode_bytes(_read_bytes(path))
     notes = []
     if encoding not in ("utf-8", "utf-8-sig"):
         notes.append(f"{where} is not UTF-8; read it as {encoding}")
     suffix = path.suffix.casefold()
-    if suffix == ".json":
-        article = _json(text, where)
-    elif suffix in (".html", ".htm"):
-        article = _html(text, where)
-    else:
-        article = plain_article(text)
+    try:
+        if suffix == ".json":
+            article = _json(text, where)
+        elif suffix in (".html", ".htm"):
+            article = _html(text, where)
+        else:
+            article = plain_article(text)
+    except InputError:
+        raise
+    except Exception as exc:  # a bug or limit of a parser, met by this input only
+        raise parse_failure(where, exc) from exc
     return ArticleInput(
         text=article.text,
         title=article.title,
@@ -314,6 +312,8 @@ def _parse(data: bytes, content_type: str, where: str, path: str) -> ArticleInpu
             text = data.decode(charset)
         except (LookupError, UnicodeDecodeError):
             text = None
+        if text is not None and find_surrogate(text) is not None:
+            text = None  # a charset such as utf-7 decodes to lone surrogates: not this page's
     if text is None:
         try:
             text, _ = decode_bytes(data)
@@ -384,7 +384,12 @@ def fetch_url(
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(f"{current}: cannot fetch ({reason})") from exc
-    article = _parse(data, content_type, url, urlsplit(final).path)
+    try:
+        article = _parse(data, content_type, url, urlsplit(final).path)
+    except InputError:
+        raise
+    except Exception as exc:  # as for files: this page fails alone
+        raise parse_failure(url, exc) from exc
     return ArticleInput(
         text=article.text,
         title=article.title,

@@ -36,7 +36,7 @@ from summarizer._version import __version__
 from summarizer.batch._command import batch_command
 from summarizer.batch._report import report_command
 from summarizer.client import check_endpoint
-from summarizer.config import Settings
+from summarizer.config import Settings, mask_url
 from summarizer.eval_cli import eval_command
 from summarizer.exceptions import (
     ConfigurationError,
@@ -133,6 +133,18 @@ def render(results: list[ArticleSummary], chosen: Format, *, as_list: bool = Fal
     return "\n".join(to_markdown(r) for r in results)
 
 
+def _check_renders(summary: ArticleSummary, chosen: Format) -> None:
+    """Raise OutputError if ``summary`` cannot be rendered: it then fails alone, and the other
+    inputs' finished summaries are still written."""
+    try:
+        render([summary], chosen).encode("utf-8")  # what the writers will be given
+    except Exception as exc:
+        raise OutputError(
+            f"the summary cannot be written as {chosen.value} ({type(exc).__name__}: {exc})"[:300],
+            usage=summary.provenance.usage,
+        ) from exc
+
+
 def _write_atomic(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -158,7 +170,7 @@ def _report(exc: SummarizerError, verbose: bool, source: str | None = None) -> N
     the traceback and the local server's log only with ``verbose``."""
     if verbose:
         err.print_exception()
-    message = exc.message
+    message = mask_url(exc.message)
     if source is not None:
         where = "standard input" if source == "-" else source
         message = message if message.startswith(where) else f"{where}: {message}"
@@ -258,6 +270,7 @@ def summarize(
                     language=language or article.language,
                     settings=settings,
                 )
+                _check_renders(summary, chosen)
             except SummarizerError as exc:
                 _report(exc, verbose, source)
                 failed.append((source, _exit_code(exc)))
@@ -381,7 +394,7 @@ def doctor(
     typer.echo(f"summarizer {__version__}")
     typer.echo(f"backend: {settings.backend}")
     typer.echo(f"model: {settings.model}")
-    typer.echo(f"base_url: {settings.base_url or '(embedded local server)'}")
+    typer.echo(f"base_url: {settings.shown_url or '(embedded local server)'}")
     typer.echo(f"api_key: {settings.api_key.masked() if settings.api_key else '(none)'}")
     typer.echo(
         f"mode: {settings.mode}, timeout {settings.timeout}s, "

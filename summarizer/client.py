@@ -35,7 +35,7 @@ from instructor.core.exceptions import (
 from pydantic import BaseModel, ValidationError
 
 from summarizer import prompts
-from summarizer.config import Secret, Settings
+from summarizer.config import Secret, Settings, mask_url
 from summarizer.exceptions import (
     AuthenticationError,
     BadRequestError,
@@ -365,6 +365,13 @@ def translate_provider_error(
     if isinstance(exc, SummarizerError):
         return exc
     _mask_in_exception(exc, secret)
+    error = _translate(exc, meter, secret)
+    error.message = mask_url(error.message)  # an exception's words may quote the base URL
+    error.args = (error.message,)
+    return error
+
+
+def _translate(exc: BaseException, meter: Meter, secret: Secret | None) -> SummarizerError:
     attempts = int(getattr(exc, "attempts", 1))
     usage = meter.snapshot()
     if isinstance(exc, openai.APIStatusError):
@@ -421,21 +428,28 @@ def translate_provider_error(
 
 
 def _mask(text: str, secret: Secret | None) -> str:
-    if secret is None or len(secret.reveal()) < 8:
-        return text
-    return text.replace(secret.reveal(), secret.masked())
+    """``text`` without ``secret`` and without the credentials of any URL it quotes."""
+    if secret is not None and len(secret.reveal()) >= 8:
+        text = text.replace(secret.reveal(), secret.masked())
+    return mask_url(text)
 
 
 def _mask_in_exception(exc: BaseException, secret: Secret | None) -> None:
-    """Mask ``secret`` in the words of a provider's exception (its message, args and body)."""
-    if secret is None or len(secret.reveal()) < 8:
-        return
-    exc.args = tuple(_mask(a, secret) if isinstance(a, str) else a for a in exc.args)
-    if isinstance(getattr(exc, "message", None), str):
-        exc.message = _mask(exc.message, secret)  # type: ignore[attr-defined]
-    body = getattr(exc, "body", None)
-    if body is not None and secret.reveal() in json.dumps(body, default=str):
-        exc.body = json.loads(_mask(json.dumps(body, default=str), secret))  # type: ignore[attr-defined]
+    """Mask ``secret`` and URL credentials in the words of a provider's exception and of its
+    causes (message, args and body): ``--verbose`` prints the whole chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(_mask(a, secret) if isinstance(a, str) else a for a in current.args)
+        if isinstance(getattr(current, "message", None), str):
+            current.message = _mask(current.message, secret)  # type: ignore[attr-defined]
+        body = getattr(current, "body", None)
+        if body is not None:
+            dumped = json.dumps(body, default=str)
+            if _mask(dumped, secret) != dumped:
+                current.body = json.loads(_mask(dumped, secret))  # type: ignore[attr-defined]
+        current = current.__cause__ or current.__context__
 
 
 def _request(base_url: object) -> httpx2.Request:
