@@ -31,7 +31,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from summarizer._html import extract_article
-from summarizer._input import MAX_CHARS, decode_bytes, find_surrogate, load_json, read_regular
+from summarizer._input import (
+    MAX_CHARS,
+    BodyTooLarge,
+    ByteCap,
+    decode_bytes,
+    find_surrogate,
+    load_json,
+    read_regular,
+)
 from summarizer.exceptions import InputError
 
 __all__ = [
@@ -282,19 +290,17 @@ def _pinned(request: httpx.Request, address: str) -> httpx.Request:
 
 
 def _body(response: httpx.Response, where: str, deadline: float) -> bytes:
-    limit = MAX_FILE_BYTES
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise InputError(f"{where}: {int(declared):,} bytes, over the limit of {limit:,} bytes")
     chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise InputError(f"{where}: the response is over the limit of {limit:,} bytes")
-        if time.monotonic() > deadline:
-            raise httpx.ReadTimeout("the whole download took too long", request=response.request)
-        chunks.append(chunk)
+    try:
+        cap = ByteCap(MAX_FILE_BYTES, response.headers.get("content-length"))
+        for chunk in response.iter_bytes():
+            chunks.append(cap.add(chunk))
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout(
+                    "the whole download took too long", request=response.request
+                )
+    except BodyTooLarge as exc:
+        raise InputError(f"{where}: {exc}") from None
     return b"".join(chunks)
 
 

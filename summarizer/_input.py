@@ -16,6 +16,8 @@ from summarizer.exceptions import InputError
 
 __all__ = [
     "MAX_CHARS",
+    "BodyTooLarge",
+    "ByteCap",
     "binary_kind",
     "check_text",
     "decode_bytes",
@@ -228,6 +230,34 @@ def load_json(text: str, where: str) -> Any:
         raise InputError(
             f"{where}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from exc
+
+
+class BodyTooLarge(ValueError):
+    """A body over its cap: ``declared`` is the Content-Length that said so, else None."""
+
+    def __init__(self, limit: int, declared: int | None = None) -> None:
+        self.limit, self.declared = limit, declared
+        said = f"{declared:,} bytes" if declared is not None else "the body is"
+        super().__init__(f"{said} over the limit of {limit:,} bytes")
+
+
+class ByteCap:
+    """The byte cap of a body received in chunks (a fetched page, a model's answer).
+
+    The declared Content-Length is refused at once when over; the bytes are counted as they
+    come, since a server may send no length, a false one, or an endless stream."""
+
+    def __init__(self, limit: int, declared: str | None = None) -> None:
+        self.limit, self.size = limit, 0
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit, int(declared))
+
+    def add(self, chunk: bytes) -> bytes:
+        """``chunk``, counted; raises :class:`BodyTooLarge` once the total is over."""
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise BodyTooLarge(self.limit)
+        return chunk
 
 
 def text_sha256(text: str) -> str:
