@@ -344,6 +344,9 @@ class ArticleSummary(BaseModel):
 # {"sentences": list[Sentence], "aligned": AlignedText}.
 
 _Short = Annotated[str, Field(min_length=1, max_length=160)]
+# A sentence id ([S1] is the first): the schema says ``minimum: 1`` so that a grammar built
+# from it cannot produce 0, which :func:`_check_sentence` refuses.
+_SentenceId = Annotated[int, Field(ge=1)]
 
 
 def _ctx(info: ValidationInfo) -> tuple[list[Sentence], AlignedText] | None:
@@ -389,7 +392,7 @@ def attribution_model(names: list[str]) -> type[AttributionAnswer]:
 
 
 class EventAnswer(BaseModel):
-    sentence: int
+    sentence: _SentenceId
     trigger: Annotated[str, Field(min_length=1, max_length=40)] = Field(
         description="the word of that sentence naming the event, copied exactly"
     )
@@ -413,7 +416,7 @@ class EventAnswer(BaseModel):
 
 
 class InconsistencyAnswer(BaseModel):
-    sentences: Annotated[list[int], Field(min_length=2, max_length=3)]
+    sentences: Annotated[list[_SentenceId], Field(min_length=2, max_length=3)]
     what: _Short
 
     @field_validator("sentences")
@@ -424,7 +427,7 @@ class InconsistencyAnswer(BaseModel):
 
 class SummaryAnswer(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=300)]
-    sentences: Annotated[list[int], Field(min_length=1, max_length=4)]
+    sentences: Annotated[list[_SentenceId], Field(min_length=1, max_length=4)]
 
     @field_validator("sentences")
     @classmethod
@@ -444,7 +447,7 @@ class EvidenceAnswer(BaseModel):
     """Pass 3, one claim at a time: what the article shows about its evidence."""
 
     status: EvidenceStatus
-    cue_sentence: int | None = Field(
+    cue_sentence: _SentenceId | None = Field(
         default=None, description="id of the sentence that shows it, else null"
     )
 
