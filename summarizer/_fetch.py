@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import re
 import socket
 import ssl
@@ -33,7 +32,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from summarizer._html import extract_article
-from summarizer._input import MAX_CHARS, decode_bytes, find_surrogate
+from summarizer._input import (
+    MAX_CHARS,
+    BodyTooLarge,
+    ByteCap,
+    decode_bytes,
+    find_surrogate,
+    load_json,
+    read_regular,
+)
 from summarizer.exceptions import InputError
 
 __all__ = [
@@ -75,17 +82,13 @@ def _read_bytes(path: Path) -> bytes:
         if len(data) > MAX_FILE_BYTES:
             raise InputError(f"standard input is over the limit of {MAX_FILE_BYTES:,} bytes")
         return data
-    if not path.exists():
-        raise InputError(f"{path}: no such file; check the path")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory; pass an article file")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{path}: {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    return read_regular(path, MAX_FILE_BYTES)
+
+
+def parse_failure(where: str, exc: Exception) -> InputError:
+    """The InputError for an unexpected exception while parsing the input ``where``."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return InputError(f"{where}: cannot be parsed ({reason})")
 
 
 def _date(value: str, where: str) -> dt.date:
@@ -109,12 +112,7 @@ def plain_article(text: str) -> ArticleInput:
 
 
 def _json(text: str, where: str) -> ArticleInput:
-    try:
-        doc: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        ) from exc
+    doc: Any = load_json(text, where)
     if not isinstance(doc, dict):
         raise InputError(
             f'{where}: expected a JSON object with a "text" field, got {type(doc).__name__}'
@@ -164,19 +162,27 @@ def _html(text: str, where: str, url: str | None = None) -> ArticleInput:
 
 
 def read_input(path: Path) -> ArticleInput:
-    """Read and parse one article file (``-`` is standard input, read as plain text)."""
+    """Read and parse one article file (``-`` is standard input, read as plain text).
+
+    Every failure is an InputError, a parser's own exception included: one poison file must
+    fail alone, never stop a night or a multi-input command."""
     where = "standard input" if str(path) == "-" else str(path)
     text, encoding = decode_bytes(_read_bytes(path))
     notes = []
     if encoding not in ("utf-8", "utf-8-sig"):
         notes.append(f"{where} is not UTF-8; read it as {encoding}")
     suffix = path.suffix.casefold()
-    if suffix == ".json":
-        article = _json(text, where)
-    elif suffix in (".html", ".htm"):
-        article = _html(text, where)
-    else:
-        article = plain_article(text)
+    try:
+        if suffix == ".json":
+            article = _json(text, where)
+        elif suffix in (".html", ".htm"):
+            article = _html(text, where)
+        else:
+            article = plain_article(text)
+    except InputError:
+        raise
+    except Exception as exc:  # a bug or limit of a parser, met by this input only
+        raise parse_failure(where, exc) from exc
     return replace(article, notes=notes)
 
 
@@ -284,19 +290,17 @@ def _pinned(request: httpx.Request, address: str) -> httpx.Request:
 
 
 def _body(response: httpx.Response, where: str, deadline: float) -> bytes:
-    limit = MAX_FILE_BYTES
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise InputError(f"{where}: {int(declared):,} bytes, over the limit of {limit:,} bytes")
     chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise InputError(f"{where}: the response is over the limit of {limit:,} bytes")
-        if time.monotonic() > deadline:
-            raise httpx.ReadTimeout("the whole download took too long", request=response.request)
-        chunks.append(chunk)
+    try:
+        cap = ByteCap(MAX_FILE_BYTES, response.headers.get("content-length"))
+        for chunk in response.iter_bytes():
+            chunks.append(cap.add(chunk))
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout(
+                    "the whole download took too long", request=response.request
+                )
+    except BodyTooLarge as exc:
+        raise InputError(f"{where}: {exc}") from None
     return b"".join(chunks)
 
 
@@ -314,6 +318,8 @@ def _parse(data: bytes, content_type: str, where: str, final: str) -> ArticleInp
             text = data.decode(charset)
         except (LookupError, UnicodeDecodeError):
             text = None
+        if text is not None and find_surrogate(text) is not None:
+            text = None  # a charset such as utf-7 decodes to lone surrogates: not this page's
     if text is None:
         try:
             text, _ = decode_bytes(data)
@@ -384,5 +390,11 @@ def fetch_url(
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(f"{current}: cannot fetch ({reason})") from exc
+    try:
+        article = _parse(data, content_type, url, final)
+    except InputError:
+        raise
+    except Exception as exc:  # as for files: this page fails alone
+        raise parse_failure(url, exc) from exc
     # The URL read, not the page's canonical link: that is what the text came from.
-    return replace(_parse(data, content_type, url, final), url=final)
+    return replace(article, url=final)

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
+import os
 import re
+import stat
 import unicodedata
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from summarizer.exceptions import InputError
 
 __all__ = [
     "MAX_CHARS",
+    "BodyTooLarge",
+    "ByteCap",
     "binary_kind",
     "check_text",
     "decode_bytes",
     "find_surrogate",
+    "load_json",
+    "open_regular",
+    "read_regular",
     "text_sha256",
 ]
 
@@ -30,6 +41,8 @@ _MAGIC = (
     ("\xd0\xcf\x11\xe0", "an old Office document (.doc, .xls)"),
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Letters by category that print as nothing: the Hangul fillers and the half-width filler.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
     (b"\xff\xfe", "utf-16"),
@@ -61,6 +74,11 @@ def check_text(text: object, *, max_chars: int = MAX_CHARS) -> str:
         raise InputError(
             f"the article looks binary ({bad} control characters): pass the text, not the file"
         )
+    if not _has_words(text):
+        raise InputError(
+            "the article has no letter or digit (only invisible characters such as zero-width "
+            "spaces, or punctuation): nothing to summarize"
+        )
     # NUL and other control characters are replaced one for one, so offsets stay valid.
     return (
         "".join(
@@ -69,6 +87,12 @@ def check_text(text: object, *, max_chars: int = MAX_CHARS) -> str:
         if bad
         else text
     )
+
+
+def _has_words(text: str) -> bool:
+    """Whether ``text`` has a visible letter or digit; a page of zero-width spaces (format
+    characters, category Cf) or of blank fillers that Unicode counts as letters has none."""
+    return any(ch.isalnum() and ch not in _BLANK_LETTERS for ch in text)
 
 
 def binary_kind(text: str) -> str | None:
@@ -104,6 +128,136 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise InputError("the file is not text in UTF-8, cp1252 or latin-1")  # pragma: no cover
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file, else an :class:`InputError`.
+
+    A FIFO, device or socket is refused before it is opened, and the open does not block
+    (``O_NONBLOCK``), so a pipe with no writer cannot hang the caller; the file opened is
+    checked again, in case it was swapped after the first check.
+    """
+    try:
+        _check_regular(path, os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path") from None
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket, or a FIFO that appeared since the stat
+            raise InputError(
+                f"{path}: is a socket, not a regular file; pass an article file"
+            ) from None
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    handle = open(fd, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    try:
+        _check_regular(path, os.fstat(fd).st_mode)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of the regular file ``path`` (:func:`open_regular`), else an
+    :class:`InputError`. ``st_size`` is not trusted (``/proc`` files say 0, a file may grow
+    while it is read): the read itself stops after ``limit + 1`` bytes."""
+    with open_regular(path) as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if len(data) > limit:
+        raise InputError(f"{path}: over the limit of {limit:,} bytes")
+    return data
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_regular(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise InputError(f"{path}: is {kind}, not a regular file; pass an article file")
+
+
+MAX_JSON_DEPTH = 64
+MAX_JSON_DIGITS = 64
+# A string (skipped whole, escapes included) or a bracket: enough to measure nesting.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _number(kind: type[int] | type[float]) -> Any:
+    def parse(literal: str) -> int | float:
+        if len(literal) > MAX_JSON_DIGITS:
+            raise _NumberTooLong(literal)
+        return kind(literal)
+
+    return parse
+
+
+def load_json(text: str, where: str) -> Any:
+    """``json.loads`` with limits: nesting over :data:`MAX_JSON_DEPTH` and numbers over
+    :data:`MAX_JSON_DIGITS` characters are an :class:`InputError`, where the standard parser
+    would raise ``RecursionError`` (``[`` × 100,000) or ``ValueError`` (a 5,000-digit int)."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise InputError(f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        elif bracket in ("]", "}"):
+            depth -= 1
+    try:
+        return json.loads(text, parse_int=_number(int), parse_float=_number(float))
+    except _NumberTooLong as exc:
+        raise InputError(
+            f"{where}: a JSON number of {len(str(exc)):,} characters, over the limit of "
+            f"{MAX_JSON_DIGITS}"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from exc
+
+
+class BodyTooLarge(ValueError):
+    """A body over its cap: ``declared`` is the Content-Length that said so, else None."""
+
+    def __init__(self, limit: int, declared: int | None = None) -> None:
+        self.limit, self.declared = limit, declared
+        said = f"{declared:,} bytes" if declared is not None else "the body is"
+        super().__init__(f"{said} over the limit of {limit:,} bytes")
+
+
+class ByteCap:
+    """The byte cap of a body received in chunks (a fetched page, a model's answer).
+
+    The declared Content-Length is refused at once when over; the bytes are counted as they
+    come, since a server may send no length, a false one, or an endless stream."""
+
+    def __init__(self, limit: int, declared: str | None = None) -> None:
+        self.limit, self.size = limit, 0
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit, int(declared))
+
+    def add(self, chunk: bytes) -> bytes:
+        """``chunk``, counted; raises :class:`BodyTooLarge` once the total is over."""
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise BodyTooLarge(self.limit)
+        return chunk
 
 
 def text_sha256(text: str) -> str:

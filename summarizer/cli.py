@@ -38,7 +38,7 @@ from summarizer.batch._command import batch_command
 from summarizer.batch._report import report_command
 from summarizer.claimreview import to_claimreview
 from summarizer.client import check_endpoint
-from summarizer.config import Settings
+from summarizer.config import Settings, mask_url
 from summarizer.eval_cli import eval_command
 from summarizer.exceptions import (
     ConfigurationError,
@@ -168,6 +168,18 @@ def render(results: list[ArticleSummary], chosen: Format, *, as_list: bool = Fal
     return "\n".join(to_markdown(r) for r in results)
 
 
+def _check_renders(summary: ArticleSummary, chosen: Format) -> None:
+    """Raise OutputError if ``summary`` cannot be rendered: it then fails alone, and the other
+    inputs' finished summaries are still written."""
+    try:
+        render([summary], chosen).encode("utf-8")  # what the writers will be given
+    except Exception as exc:
+        raise OutputError(
+            f"the summary cannot be written as {chosen.value} ({type(exc).__name__}: {exc})"[:300],
+            usage=summary.provenance.usage,
+        ) from exc
+
+
 def _write_atomic(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -193,7 +205,7 @@ def _report(exc: SummarizerError, verbose: bool, source: str | None = None) -> N
     the traceback and the local server's log only with ``verbose``."""
     if verbose:
         err.print_exception()
-    message = exc.message
+    message = mask_url(exc.message)
     if source is not None:
         where = "standard input" if source == "-" else source
         message = message if message.startswith(where) else f"{where}: {message}"
@@ -320,6 +332,7 @@ def summarize(
                     author=article.author,
                     settings=settings,
                 )
+                _check_renders(summary, chosen)
             except SummarizerError as exc:
                 _report(exc, verbose, source)
                 failed.append((source, _exit_code(exc)))
@@ -454,9 +467,13 @@ def doctor(
     typer.echo(f"summarizer {__version__}")
     typer.echo(f"backend: {settings.backend}")
     typer.echo(f"model: {settings.model}")
-    where = settings.endpoint or "(embedded local server, on a free port of 127.0.0.1)"
-    if settings.base_url is None and settings.backend != "local":
+    where = settings.endpoint
+    if where is None:
+        where = "(embedded local server, on a free port of 127.0.0.1)"
+    elif settings.base_url is None:
         where += " (OpenAI's API: OPENAI_BASE_URL is not set)"
+    else:
+        where = mask_url(where)
     typer.echo(f"base_url: {where}")
     typer.echo(f"api_key: {settings.api_key.masked() if settings.api_key else '(none)'}")
     typer.echo(

@@ -20,7 +20,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast, get_args, get_origin
 
@@ -35,7 +35,8 @@ from instructor.core.exceptions import (
 from pydantic import BaseModel, ValidationError
 
 from summarizer import prompts
-from summarizer.config import Secret, Settings
+from summarizer._input import BodyTooLarge, ByteCap
+from summarizer.config import Secret, Settings, mask_url
 from summarizer.exceptions import (
     AuthenticationError,
     BadRequestError,
@@ -50,7 +51,16 @@ from summarizer.exceptions import (
 from summarizer.models import Usage
 from summarizer.retrying import MalformedResponseError
 
-__all__ = ["Meter", "ModelClient", "RequestGate", "check_endpoint", "translate_provider_error"]
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "Meter",
+    "ModelClient",
+    "RequestGate",
+    "ResponseTooLargeError",
+    "cap_responses",
+    "check_endpoint",
+    "translate_provider_error",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,6 +75,63 @@ _MODES = {
 
 
 _CHARS_PER_TOKEN = 3.5
+
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""A model answer is a few kB (``max_tokens`` bounds it); an endpoint that sends more, or
+streams for ever, is cut here rather than buffered until the timeout."""
+_MAX_DEFLATE_RATIO = 1032  # the most a deflate/gzip stream expands; brotli is not asked for
+
+
+class ResponseTooLargeError(openai.OpenAIError):
+    """A response body over :data:`MAX_RESPONSE_BYTES`. An ``OpenAIError``, so the SDK passes
+    it through as it is (not as a connection error) and no retry repeats the request."""
+
+
+class _CappedStream(httpx2.AsyncByteStream):
+    def __init__(self, stream: Any, cap: ByteCap) -> None:
+        self._stream, self._cap = stream, cap
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._stream:
+                yield self._cap.add(chunk)
+        except BodyTooLarge as exc:
+            raise ResponseTooLargeError(f"the model endpoint's response: {exc}") from None
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+async def _plain_bodies(request: httpx2.Request) -> None:
+    request.headers["Accept-Encoding"] = "identity"  # the cap counts what is decoded
+
+
+async def _cap_body(response: httpx2.Response) -> None:
+    """Count the body's bytes as they are read; a compressed one (sent unasked) is capped
+    so that even decompressed it stays under the limit."""
+    encoded = response.headers.get("content-encoding", "identity").strip().casefold()
+    limit = MAX_RESPONSE_BYTES
+    if encoded not in ("", "identity"):
+        limit //= _MAX_DEFLATE_RATIO
+    try:
+        cap = ByteCap(limit, response.headers.get("content-length"))
+    except BodyTooLarge as exc:
+        raise ResponseTooLargeError(f"the model endpoint's response: {exc}") from None
+    response.stream = _CappedStream(response.stream, cap)
+
+
+def cap_responses(client: httpx2.AsyncClient) -> httpx2.AsyncClient:
+    """``client`` with every response body capped in bytes (the time is capped per request
+    by :class:`ModelClient`): the hooks run before the body is read."""
+    hooks = client.event_hooks
+    if _cap_body not in hooks.get("response", []):
+        client.event_hooks = {
+            **hooks,
+            "request": [*hooks.get("request", []), _plain_bodies],
+            "response": [*hooks.get("response", []), _cap_body],
+        }
+    return client
+
 
 _INSTRUCTOR_MODELS: dict[type[BaseModel], type[BaseModel]] = {}
 
@@ -130,7 +197,9 @@ class ModelClient:
             base_url=base_url,
             max_retries=0,
             timeout=settings.timeout,
-            http_client=http_client,
+            http_client=cap_responses(
+                http_client or openai.DefaultAsyncHttpx2Client(timeout=settings.timeout)
+            ),
         )
         self._mode = _MODES[settings.mode]
         # instructor's stubs describe the patched callable as sync; ours is a coroutine.
@@ -379,6 +448,13 @@ def translate_provider_error(
     if isinstance(exc, SummarizerError):
         return exc
     _mask_in_exception(exc, secret)
+    error = _translate(exc, meter, secret)
+    error.message = mask_url(error.message)  # an exception's words may quote the base URL
+    error.args = (error.message,)
+    return error
+
+
+def _translate(exc: BaseException, meter: Meter, secret: Secret | None) -> SummarizerError:
     attempts = int(getattr(exc, "attempts", 1))
     usage = meter.snapshot()
     if isinstance(exc, openai.APIStatusError):
@@ -398,6 +474,13 @@ def translate_provider_error(
             + (f" ({body[:200]})" if body else ""),
             status_code=status,
             body=body,
+            attempts=attempts,
+            usage=usage,
+        )
+    if isinstance(exc, ResponseTooLargeError):
+        return ProviderError(
+            f"{exc}; a chat completion is a few kB: check that the base URL is an "
+            "OpenAI-compatible API",
             attempts=attempts,
             usage=usage,
         )
@@ -435,21 +518,28 @@ def translate_provider_error(
 
 
 def _mask(text: str, secret: Secret | None) -> str:
-    if secret is None or len(secret.reveal()) < 8:
-        return text
-    return text.replace(secret.reveal(), secret.masked())
+    """``text`` without ``secret`` and without the credentials of any URL it quotes."""
+    if secret is not None and len(secret.reveal()) >= 8:
+        text = text.replace(secret.reveal(), secret.masked())
+    return mask_url(text)
 
 
 def _mask_in_exception(exc: BaseException, secret: Secret | None) -> None:
-    """Mask ``secret`` in the words of a provider's exception (its message, args and body)."""
-    if secret is None or len(secret.reveal()) < 8:
-        return
-    exc.args = tuple(_mask(a, secret) if isinstance(a, str) else a for a in exc.args)
-    if isinstance(getattr(exc, "message", None), str):
-        exc.message = _mask(exc.message, secret)  # type: ignore[attr-defined]
-    body = getattr(exc, "body", None)
-    if body is not None and secret.reveal() in json.dumps(body, default=str):
-        exc.body = json.loads(_mask(json.dumps(body, default=str), secret))  # type: ignore[attr-defined]
+    """Mask ``secret`` and URL credentials in the words of a provider's exception and of its
+    causes (message, args and body): ``--verbose`` prints the whole chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(_mask(a, secret) if isinstance(a, str) else a for a in current.args)
+        if isinstance(getattr(current, "message", None), str):
+            current.message = _mask(current.message, secret)  # type: ignore[attr-defined]
+        body = getattr(current, "body", None)
+        if body is not None:
+            dumped = json.dumps(body, default=str)
+            if _mask(dumped, secret) != dumped:
+                current.body = json.loads(_mask(dumped, secret))  # type: ignore[attr-defined]
+        current = current.__cause__ or current.__context__
 
 
 def _request(base_url: object) -> httpx2.Request:

@@ -10,6 +10,7 @@ With no base URL and no key anywhere, the embedded local model is used.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -17,7 +18,7 @@ from typing import Literal
 from summarizer.exceptions import ConfigurationError
 from summarizer.retrying import RetryPolicy
 
-__all__ = ["LOCAL_MODEL_NAME", "OPENAI_URL", "Secret", "Settings"]
+__all__ = ["LOCAL_MODEL_NAME", "OPENAI_URL", "Secret", "Settings", "mask_url"]
 
 Backend = Literal["local", "openai"]
 Mode = Literal["json", "json_schema", "tools"]
@@ -54,13 +55,28 @@ class Secret:
         return hash(self._value)
 
 
+_USERINFO = re.compile(r"(?:\b([A-Za-z][A-Za-z0-9+.-]*://)|^)[^/?#@\s'\"{}<>]*@")
+_QUERY_VALUE = re.compile(r"([?&;][\w.~%-]*=)[^&;#\s'\"]*")
+
+
+def mask_url(text: str) -> str:
+    """``text`` (a URL, or a message quoting one) with the credentials of its URLs masked.
+
+    An endpoint URL can carry a secret as ``user:password@`` or as a query parameter
+    (``?api-key=…``, Azure's style); both become ``****``, and so does every other query
+    value, since which parameter is a secret depends on the provider. Everything that prints
+    or stores a base URL (doctor, the runs table, error messages, ``--verbose``) uses this.
+    """
+    return _QUERY_VALUE.sub(r"\1****", _USERINFO.sub(r"\1****@", text))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a :class:`~summarizer.Summarizer` needs to reach a model."""
 
     backend: Backend = "local"
     model: str = LOCAL_MODEL_NAME
-    base_url: str | None = None
+    base_url: str | None = field(default=None, repr=False)  # may hold a secret: see shown_url
     api_key: Secret | None = field(default=None)
     mode: Mode = "json"
     timeout: float = 300.0
@@ -82,6 +98,11 @@ class Settings:
         """The URL requests go to; None for the embedded server (its port is picked when it
         starts). A key alone means OpenAI's own API."""
         return self.base_url or (None if self.backend == "local" else OPENAI_URL)
+
+    @property
+    def shown_url(self) -> str | None:
+        """The base URL with its credentials masked (:func:`mask_url`), for output and logs."""
+        return None if self.base_url is None else mask_url(self.base_url)
 
     @classmethod
     def resolve(
@@ -114,7 +135,7 @@ class Settings:
         local = chosen == "local"
         if base_url is not None and not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(
-                f"base URL {base_url!r} must start with http:// or https:// "
+                f"base URL {mask_url(base_url)!r} must start with http:// or https:// "
                 "(e.g. http://127.0.0.1:11434/v1 for Ollama)"
             )
         chosen_mode = mode or e.get("SUMMARIZER_MODE") or ("json" if local else "tools")

@@ -16,6 +16,7 @@ Two families live here:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -118,6 +119,7 @@ class Basis(StrEnum):
 
 
 _Frozen = ConfigDict(frozen=True, extra="forbid")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Span(BaseModel):
@@ -260,6 +262,13 @@ class ArticleMeta(BaseModel):
     published: dt.date | None = None
     sha256: str
     chars: int
+
+    @field_validator("title", "language", "outlet", "url")
+    @classmethod
+    def _encodable(cls, v: str | None) -> str | None:
+        """A page's declared charset can decode its title into a lone surrogate, which no
+        UTF-8 writer (JSON, a file, the store) accepts: it becomes U+FFFD here, once."""
+        return None if v is None else _SURROGATE.sub("\ufffd", v)
 
 
 class ArticleSummary(BaseModel):

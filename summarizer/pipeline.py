@@ -112,7 +112,7 @@ class Summarizer:
 
     def __repr__(self) -> str:
         s = self.settings
-        return f"Summarizer(backend={s.backend!r}, model={s.model!r}, base_url={s.base_url!r})"
+        return f"Summarizer(backend={s.backend!r}, model={s.model!r}, base_url={s.shown_url!r})"
 
     async def __aenter__(self) -> Summarizer:
         return self

@@ -12,6 +12,7 @@ import csv
 import html
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 
 from summarizer.models import ArticleSummary, Basis, Claim, Counterclaim, Event, Evidence
@@ -19,6 +20,7 @@ from summarizer.pricing import describe_cost
 
 __all__ = [
     "CSV_HEADER",
+    "clean",
     "csv_rows",
     "jsonl_done",
     "jsonl_failed",
@@ -39,8 +41,27 @@ _BADGE = {
 }
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 and C1 controls (NUL, ESC, DEL …) and the bidirectional overrides and isolates (U+202E
+# turns the rest of a line around): untrusted text never carries them into a rendering.
+_CONTROLS = [*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F]
+_CONTROLS += [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_BREAKS = "\n\r\t\v\f\x85\u2028\u2029"
+_ONE_LINE = {**dict.fromkeys(_CONTROLS), **{ord(c): " " for c in _BREAKS}}
+_MULTI_LINE = {**dict.fromkeys(_CONTROLS), **{ord(c): "\n" for c in "\n\x85\u2028\u2029"}}
+_MULTI_LINE[ord("\t")] = "\t"
+
+
+def clean(text: str, *, one_line: bool = True) -> str:
+    """Untrusted text fit for a rendering: controls and bidi overrides removed, line breaks
+    made spaces (``one_line``), lone surrogates (which no UTF-8 writer accepts) made U+FFFD.
+
+    Only renderings use this; the JSON keeps every quote exactly as the article has it."""
+    return _SURROGATE.sub("\ufffd", text).translate(_ONE_LINE if one_line else _MULTI_LINE)
+
+
 def _cell(text: str | None) -> str:
-    return (text or "").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+    return clean(text or "").replace("\\", "\\\\").replace("|", "\\|").strip()
 
 
 def _md(text: str | None) -> str:
@@ -211,7 +232,8 @@ def to_csv(summaries: Iterable[ArticleSummary]) -> str:
 
 def _csv_safe(row: list[str]) -> list[str]:
     # Spreadsheets run cells that start with = + - @ as formulas; quotes are untrusted text.
-    return ["'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in row]
+    cells = [clean(v, one_line=False) for v in row]
+    return ["'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in cells]
 
 
 def to_jsonl(summaries: Iterable[ArticleSummary]) -> str:
@@ -296,7 +318,7 @@ section.article+section.article{border-top:3px double #ccc;margin-top:2.5rem}
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(clean(str(text), one_line=False), quote=True)
 
 
 def _badge(label: str, colour: str) -> str:

@@ -9,19 +9,28 @@ failed article.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import fnmatch
-import json
+import itertools
 import os
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarizer._fetch import ArticleInput, _json, read_input
+from summarizer._fetch import ArticleInput, _json, parse_failure, read_input
+from summarizer._input import load_json, open_regular
 from summarizer.exceptions import InputError
 
-__all__ = ["DEFAULT_EXCLUDES", "DEFAULT_PATTERNS", "Item", "iter_items", "normalise"]
+__all__ = [
+    "DEFAULT_EXCLUDES",
+    "DEFAULT_PATTERNS",
+    "Item",
+    "aiter_items",
+    "iter_items",
+    "normalise",
+]
 
 DEFAULT_PATTERNS = ("*.txt", "*.md", "*.json", "*.html", "*.htm")
 # A corpus folder carries its licence and credits beside the articles; they are not news.
@@ -36,6 +45,7 @@ DEFAULT_EXCLUDES = (
     "AUTHORS*",
 )
 _MAX_LINE = 20 * 1024 * 1024
+_ITEMS_PER_HOP = 8
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,20 @@ def iter_items(
             yield _file(path, path.name if not path.exists() else str(path))
 
 
+async def aiter_items(
+    sources: Iterable[str | os.PathLike[str]],
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS,
+    excludes: tuple[str, ...] = DEFAULT_EXCLUDES,
+) -> AsyncIterator[Item]:
+    """:func:`iter_items` read in a worker thread, a few items per hop: a slow disk (or a
+    file that blocks despite the checks) holds this iterator, never the event loop, so
+    workers keep going and a SIGTERM is still handled."""
+    items = iter_items(sources, patterns, excludes)
+    while chunk := await asyncio.to_thread(lambda: list(itertools.islice(items, _ITEMS_PER_HOP))):
+        for item in chunk:
+            yield item
+
+
 def _walk(
     root: Path, directory: Path, patterns: tuple[str, ...], excludes: tuple[str, ...]
 ) -> Iterator[Item]:
@@ -118,35 +142,45 @@ def _file(path: Path, article_id: str) -> Item:
         return Item(article_id, str(path), article=read_input(path), modified=modified)
     except InputError as exc:
         return Item(article_id, str(path), error=exc, modified=modified)
+    except Exception as exc:  # read_input promises InputError; a night outlives a broken promise
+        return Item(article_id, str(path), error=parse_failure(str(path), exc), modified=modified)
 
 
 def _jsonl(path: Path) -> Iterator[Item]:
     try:
-        handle = path.open("rb")
-    except OSError as exc:
-        yield Item(str(path), str(path), error=InputError(f"{path}: cannot be read ({exc})"))
+        handle = open_regular(path)
+    except InputError as exc:
+        yield Item(str(path), str(path), error=exc)
         return
+    number = 0
     with handle:
-        for number, raw in enumerate(iter(lambda: handle.readline(_MAX_LINE + 1), b""), 1):
-            where = f"{path}:{number}"
-            if not raw.strip():
-                continue
-            if len(raw) > _MAX_LINE:
-                while raw and not raw.endswith(b"\n"):  # skip the rest, 20 MB at a time
-                    raw = handle.readline(_MAX_LINE)
-                yield Item(where, where, error=InputError(f"{where}: line over 20 MB"))
-                continue
-            yield _jsonl_line(raw, where)
+        try:
+            for number, raw in enumerate(iter(lambda: handle.readline(_MAX_LINE + 1), b""), 1):
+                where = f"{path}:{number}"
+                if not raw.strip():
+                    continue
+                if len(raw) > _MAX_LINE:
+                    while raw and not raw.endswith(b"\n"):  # skip the rest, 20 MB at a time
+                        raw = handle.readline(_MAX_LINE)
+                    yield Item(where, where, error=InputError(f"{where}: line over 20 MB"))
+                    continue
+                yield _jsonl_line(raw, where)
+        except OSError as exc:  # the disk failed mid-file: the lines read so far stand
+            where = f"{path}:{number + 1}"
+            reason = f"{where}: cannot be read ({exc.strerror or exc})"
+            yield Item(where, where, error=InputError(reason))
 
 
 def _jsonl_line(raw: bytes, where: str) -> Item:
     try:
         text = raw.decode("utf-8")
         article = _json(text, where)
-        found = json.loads(text).get("id")
+        found = load_json(text, where).get("id")  # an object: _json checked it
     except UnicodeDecodeError:
         return Item(where, where, error=InputError(f"{where}: not UTF-8"))
     except InputError as exc:
         return Item(where, where, error=exc)
+    except Exception as exc:  # one poison line is that line's failure, not the night's
+        return Item(where, where, error=parse_failure(where, exc))
     article_id = str(found) if found not in (None, "") else where
     return Item(article_id, where, article=article)

@@ -33,7 +33,7 @@ from summarizer.batch._inputs import (
     DEFAULT_EXCLUDES,
     DEFAULT_PATTERNS,
     Item,
-    iter_items,
+    aiter_items,
     normalise,
 )
 from summarizer.batch._limits import Throttle
@@ -171,7 +171,7 @@ async def run_batch(
         settings={
             "backend": settings.backend,
             "model": settings.model,
-            "base_url": settings.base_url,
+            "base_url": settings.shown_url,
             "concurrency": options.concurrency,
             "rpm": options.rpm,
             "tpm": options.tpm,
@@ -253,7 +253,7 @@ class _Run:
     ) -> None:
         pending: list[tuple[int, str, str, str]] = []
         stats, store = self.stats, self.store
-        for item in iter_items(sources, self.options.patterns, self.options.excludes):
+        async for item in aiter_items(sources, self.options.patterns, self.options.excludes):
             if stats.aborted is not None:
                 break
             if self.options.since is not None and (item.date or date.min) < self.options.since:

@@ -60,6 +60,7 @@ MINIMAL_PDF = (
 )
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
 HUGE = 20 * 1024 * 1024
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u3164 " * 40  # invisible, yet not whitespace
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def _utf16(text: str) -> bytes:
 CASES = [
     Case("empty", b"", "", "empty"),
     Case("whitespace", b" \n\t \r\n  ", " \n\t \r\n  ", "empty"),
+    Case("zero-width", ZERO_WIDTH.encode(), ZERO_WIDTH, "no letter or digit"),
     Case("pdf", MINIMAL_PDF, MINIMAL_PDF.decode("latin-1"), "PDF document"),
     Case("png", PNG, PNG, "must be text (str), not bytes", cli_error="PNG image"),
     Case("png-as-text", PNG, PNG.decode("latin-1"), "PNG image", cli_error="PNG image"),
