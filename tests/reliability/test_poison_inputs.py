@@ -101,7 +101,7 @@ def test_an_unexpected_parser_exception_is_that_files_failure(
 ) -> None:
     """A parser bug met by one page (here: RecursionError from the HTML reader)."""
 
-    def broken(_text: str) -> object:
+    def broken(*_args: object, **_kwargs: object) -> object:
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr("summarizer._fetch.extract_article", broken)
