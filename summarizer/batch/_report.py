@@ -34,8 +34,8 @@ from typing import Annotated, Literal, NoReturn
 import typer
 from pydantic import BaseModel, Field, ValidationError
 
+from summarizer._files import write_atomic
 from summarizer.batch._digest import ArticleRef, ClaimRef, Digest, DigestReport
-from summarizer.batch._runner import write_atomic
 from summarizer.batch._store import Store, StoreError
 from summarizer.exceptions import ConfigurationError, InputError
 from summarizer.models import ArticleSummary, Usage

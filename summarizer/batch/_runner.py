@@ -18,16 +18,16 @@ import asyncio
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from summarizer import prompts
+from summarizer._files import atomic_writer, write_atomic
 from summarizer._input import text_sha256
 from summarizer.batch._inputs import (
     DEFAULT_EXCLUDES,
@@ -410,15 +410,10 @@ def safe_name(article_id: str) -> str:
     return f"{stem}.{digest}.json"
 
 
-def write_atomic(path: Path, content: str) -> None:
-    with _atomic(path) as handle:
-        handle.write(content)
-
-
 def export_jsonl(store: Store, run_id: int, path: Path) -> int:
     """Write one line per article of the run (done or failed), streamed, atomically."""
     lines = 0
-    with _atomic(path) as handle:
+    with atomic_writer(path) as handle:
         for line in _jsonl_lines(store, run_id):
             handle.write(line)
             lines += 1
@@ -437,30 +432,3 @@ def _jsonl_lines(store: Store, run_id: int) -> Iterator[str]:
             state = row.state if row is not None else "pending"
             tail = json.dumps({"state": state, "error": error}, ensure_ascii=False)
             yield f"{head[:-1]}, {tail[1:]}\n"
-
-
-class _atomic:
-    """A text file written to a temporary name, fsynced, then renamed over ``path``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> TextIO:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
-        self.handle = os.fdopen(fd, "w", encoding="utf-8")
-        return self.handle
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        try:
-            if exc_type is None:
-                self.handle.flush()
-                os.fsync(self.handle.fileno())
-            self.handle.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.path)
-        finally:
-            if exc_type is not None or Path(self.tmp).exists():
-                Path(self.tmp).unlink(missing_ok=True)
