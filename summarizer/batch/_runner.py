@@ -33,6 +33,7 @@ from summarizer.batch._inputs import (
     DEFAULT_EXCLUDES,
     DEFAULT_PATTERNS,
     Item,
+    count_items,
     iter_items,
     normalise,
 )
@@ -101,6 +102,7 @@ class BatchStats:
     """What a run did so far; passed to the progress callback and returned at the end."""
 
     run_id: int = 0
+    total: int | None = None  # the inputs, once counted; None until then
     seen: int = 0
     queued: int = 0
     done: int = 0
@@ -123,6 +125,12 @@ class BatchStats:
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    @property
+    def accounted(self) -> int:
+        """Inputs whose fate in this run is known: summarized, failed, skipped or filtered."""
+        skipped = self.skipped_done + self.skipped_failed + self.skipped_new
+        return self.done + self.failed + self.duplicates + self.deferred + skipped + self.filtered
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -156,6 +164,7 @@ async def run_batch(
     ``summarizer`` should have been built with ``gate=throttle`` so that each request
     respects the limits; the throttle's article slots bound the articles in flight.
     """
+    sources = list(sources)  # walked twice: counted for the progress total, then read
     settings = summarizer.settings
     version = prompts.prompt_version(PROMPTS)
     if settings.max_statements != Settings.max_statements:
@@ -186,15 +195,22 @@ async def run_batch(
     run = _Run(store, summarizer, options, throttle, stats, meta, on_progress)
     workers = [asyncio.create_task(run.worker(queue)) for _ in range(throttle.max_concurrency)]
     ticker = asyncio.create_task(run.tick())
+    counting = asyncio.create_task(
+        asyncio.to_thread(count_items, sources, options.patterns, options.excludes)
+    )
+    counting.add_done_callback(run.counted)
     try:
         await run.produce(sources, queue)
+        if not counting.done() and stats.aborted is None:
+            counting.cancel()  # every input is read: the total is known without the count
+            stats.total = stats.seen + stats.filtered
         for _ in workers:
             await queue.put(None)
         await asyncio.gather(*workers)
     finally:
-        for task in (*workers, ticker):
+        for task in (*workers, ticker, counting):
             task.cancel()
-        await asyncio.gather(*workers, ticker, return_exceptions=True)
+        await asyncio.gather(*workers, ticker, counting, return_exceptions=True)
     counts = store.counts(stats.run_id)
     total = sum(counts.values())
     stats.failed_share = counts["failed"] / total if total else 0.0
@@ -239,6 +255,12 @@ class _Run:
         self.stats.rate_limited = self.throttle.rate_limited
         if self.on_progress is not None:
             self.on_progress(self.stats)
+
+    def counted(self, task: asyncio.Task[int]) -> None:
+        """The inputs are counted (in a thread, while the first ones are summarized)."""
+        if not task.cancelled() and task.exception() is None:
+            self.stats.total = task.result()
+            self.report()
 
     async def tick(self) -> None:
         """Progress while articles are slow (a local model takes minutes per article)."""
