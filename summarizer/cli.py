@@ -33,7 +33,7 @@ from summarizer._fetch import (
 from summarizer._files import write_atomic
 from summarizer._version import __version__
 from summarizer.batch._command import batch_command
-from summarizer.batch._report import report_command
+from summarizer.batch._report import report_command, view_command
 from summarizer.client import check_endpoint
 from summarizer.config import Settings
 from summarizer.eval_cli import eval_command
@@ -387,6 +387,7 @@ def doctor(
 
 app.command("batch")(batch_command)
 app.command("report")(report_command)
+app.command("view")(view_command)
 app.command("eval")(eval_command)
 
 

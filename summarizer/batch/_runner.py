@@ -402,6 +402,7 @@ class _Run:
             "url": a.url if a else None,
             "published": a.published.isoformat() if a and a.published else None,
             "language": a.language if a else None,
+            "text": text if a is not None else None,
         }
 
 
