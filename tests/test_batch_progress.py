@@ -3,7 +3,6 @@ ETA comes from the rate, and nothing on stderr is coloured when it is piped."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -12,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.batch import BatchOptions, BatchStats, Store, Throttle, run_batch
+from summarizer.batch import BatchStats
 from summarizer.batch._command import _line, _Reporter
 from summarizer.batch._inputs import count_items, iter_items
-from tests.batch_support import article_text, fake_summarizer, write_jsonl
+from tests.batch_support import article_text, run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
@@ -53,19 +52,10 @@ def test_the_total_is_the_inputs_while_the_night_runs(tmp_path: Path) -> None:
     def progress(stats: BatchStats) -> None:
         seen.append((stats.total, stats.accounted, stats.finished))
 
-    with FakeOpenAI(latency=0.02, slots=2) as fake:
-        throttle = Throttle(2)  # a read-ahead queue of 4: the old total
-        with Store(tmp_path / "night.db") as store:
-            stats = asyncio.run(
-                run_batch(
-                    [tmp_path / "night.jsonl"],
-                    store,
-                    fake_summarizer(fake.base_url, throttle),
-                    BatchOptions(concurrency=2),
-                    throttle=throttle,
-                    on_progress=progress,
-                )
-            )
+    with FakeOpenAI(latency=0.02, slots=2) as fake:  # a read-ahead queue of 4: the old total
+        stats = run_night(
+            fake.base_url, [tmp_path / "night.jsonl"], tmp_path / "night.db", on_progress=progress
+        )
     assert stats.total == n and stats.accounted == n
     assert {total for total, _, _ in seen} <= {None, n}
     # known long before the end: the bar at 10/40 is at 25 %, not at 10/14

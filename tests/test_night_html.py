@@ -5,7 +5,6 @@ v1 and v2 stores upgraded in place)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 from pathlib import Path
@@ -14,11 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer._input import text_sha256
-from summarizer.batch import BatchOptions, Store, Throttle, run_batch
+from summarizer.batch import Store
 from summarizer.batch._report import night_page
 from summarizer.cli import app
 from summarizer.models import ArticleSummary, EvidenceStatus, Usage
-from tests.batch_support import fake_summarizer, write_jsonl
+from tests.batch_support import run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 from tests.test_batch_report import A, C, R, summary
 
@@ -192,17 +191,7 @@ def test_a_batch_keeps_the_text_and_view_writes_the_page(tmp_path: Path) -> None
     write_jsonl(tmp_path / "night.jsonl", 3)
     db = tmp_path / "night.db"
     with FakeOpenAI() as fake:
-        throttle = Throttle(2)
-        with Store(db) as store:
-            asyncio.run(
-                run_batch(
-                    [tmp_path / "night.jsonl"],
-                    store,
-                    fake_summarizer(fake.base_url, throttle),
-                    BatchOptions(concurrency=2),
-                    throttle=throttle,
-                )
-            )
+        run_night(fake.base_url, [tmp_path / "night.jsonl"], db)
     with sqlite3.connect(db) as con:
         rows = con.execute("SELECT text, text_sha256, result FROM articles").fetchall()
     assert len(rows) == 3

@@ -3,7 +3,6 @@ and still written atomically (a failed write leaves the old file and no temporar
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from collections.abc import Iterator
@@ -13,9 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer._files import atomic_writer, current_umask, write_atomic
-from summarizer.batch import BatchOptions, Store, Throttle, run_batch
 from summarizer.cli import app
-from tests.batch_support import fake_summarizer, write_jsonl
+from tests.batch_support import run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
@@ -44,17 +42,7 @@ def test_every_output_of_a_night_has_the_umask_mode(tmp_path: Path, umask: int) 
     write_jsonl(tmp_path / "night.jsonl", 2)
     out, out_dir, db = tmp_path / "night.out.jsonl", tmp_path / "each", tmp_path / "night.db"
     with FakeOpenAI() as fake:
-        throttle = Throttle(2)
-        with Store(db) as store:
-            asyncio.run(
-                run_batch(
-                    [tmp_path / "night.jsonl"],
-                    store,
-                    fake_summarizer(fake.base_url, throttle),
-                    BatchOptions(concurrency=2, out=out, out_dir=out_dir),
-                    throttle=throttle,
-                )
-            )
+        run_night(fake.base_url, [tmp_path / "night.jsonl"], db, out=out, out_dir=out_dir)
     written = [out, *sorted(out_dir.iterdir())]
     assert len(written) == 3
     for fmt in ("html", "md", "json"):
