@@ -166,7 +166,7 @@ def _article_text(stored: str | None, source: str, sha: str) -> tuple[str | None
             raise InputError("gone")
         text = normalise(read_input(path).text)
     except (InputError, OSError):
-        return None, "the store (written before version 3) kept no text, and the input is gone"
+        return None, f"the store (before version 3) kept no text, and {source} cannot be read again"
     if text_sha256(text) != sha:
         return None, f"{source} has changed since it was summarized; its text is not shown"
     return text, f"text re-read from {source} (sha256 checked)"
@@ -260,11 +260,9 @@ class Bar:
     """One bar of a horizontal bar chart: ``share`` of the longest bar, in per cent."""
 
     label: str
-    value: int | float
+    value: int
     share: float
     href: str | None = None
-    note: str | None = None
-    shown: str | None = None  # the value as printed, when not a plain count
 
 
 @dataclass(frozen=True)
@@ -292,12 +290,9 @@ class TimeChart:
     slices: int = 0
 
 
-def bars(counts: list[tuple[str, int | float, str | None]], **shown: str) -> list[Bar]:
+def bars(counts: list[tuple[str, int, str | None]]) -> list[Bar]:
     top = max((v for _, v, _ in counts), default=0) or 1
-    return [
-        Bar(label, value, round(100 * value / top, 1), href, shown=shown.get(label))
-        for label, value, href in counts
-    ]
+    return [Bar(label, value, round(100 * value / top, 1), href) for label, value, href in counts]
 
 
 def night_charts(articles: list[ArticleView]) -> dict[str, Any]:
