@@ -186,7 +186,8 @@ class _Mark:
 
 
 def pieces(text: str, s: ArticleSummary, view: ArticleView) -> list[Piece]:
-    """``text`` cut at every highlight boundary; each piece knows what covers it."""
+    """``text`` cut at every highlight boundary; each piece knows what covers it. Records in
+    ``view.in_text`` the statements whose span was found, for the tables' links back."""
     marks = [m for m in _marks(text, s, view) if m.start < m.end]
     view.in_text = {m.anchor.rsplit("-t-", 1)[1] for m in marks if m.anchor}
     cuts = sorted({0, len(text), *(m.start for m in marks), *(m.end for m in marks)})
@@ -201,7 +202,8 @@ def pieces(text: str, s: ArticleSummary, view: ArticleView) -> list[Piece]:
         if not covering:
             out.append(Piece(text[a:b], anchors=anchors))
             continue
-        narrow = min(covering, key=lambda m: (m.end - m.start, m.kind != "quote"))
+        linked = [m for m in covering if m.href] or covering  # a link when any mark has one
+        narrow = min(linked, key=lambda m: (m.end - m.start, m.kind != "quote"))
         out.append(
             Piece(
                 text[a:b],
