@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -32,10 +30,11 @@ from summarizer._fetch import (
     is_url,
     read_input,
 )
+from summarizer._files import write_atomic
 from summarizer._output import check_writable
 from summarizer._version import __version__
 from summarizer.batch._command import batch_command
-from summarizer.batch._report import report_command
+from summarizer.batch._report import report_command, view_command
 from summarizer.claimreview import to_claimreview
 from summarizer.client import check_endpoint
 from summarizer.config import Settings, mask_url
@@ -178,20 +177,6 @@ def _check_renders(summary: ArticleSummary, chosen: Format) -> None:
             f"the summary cannot be written as {chosen.value} ({type(exc).__name__}: {exc})"[:300],
             usage=summary.provenance.usage,
         ) from exc
-
-
-def _write_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _exit_code(exc: SummarizerError) -> int:
@@ -384,7 +369,7 @@ def _emit(rendered: str, chosen: Format, out: Path | None) -> None:
     """Write to ``out`` atomically, or print (Markdown rendered with Rich on a terminal)."""
     if out is not None:
         try:
-            _write_atomic(out, rendered)
+            write_atomic(out, rendered)
         except OSError as exc:
             message = f"cannot write {out}: {exc.strerror or exc}"
             err.print(f"[red]error[/] (OutputFile): {escape(message)}", highlight=False)
@@ -495,6 +480,7 @@ def doctor(
 
 app.command("batch")(batch_command)
 app.command("report")(report_command)
+app.command("view")(view_command)
 app.command("eval")(eval_command)
 
 

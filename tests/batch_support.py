@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from summarizer import RetryPolicy, Summarizer
-from summarizer.batch import Throttle
+from summarizer.batch import BatchOptions, BatchStats, Store, Throttle, run_batch
 
 _SPEAKERS = ("Jean Dupont", "Marie Curie", "Paul Martin", "Aïcha Benali", "Li Wei")
 
@@ -49,3 +52,27 @@ def fake_summarizer(base_url: str, throttle: Throttle | None = None, **kw: objec
         **kw,
     }
     return Summarizer(gate=throttle, **options)  # type: ignore[arg-type]
+
+
+def run_night(
+    base_url: str,
+    sources: list[Path],
+    db: Path,
+    *,
+    concurrency: int = 2,
+    on_progress: Callable[[BatchStats], None] | None = None,
+    **options: Any,
+) -> BatchStats:
+    """One batch run of ``sources`` into the store ``db`` against the fake at ``base_url``."""
+    throttle = Throttle(concurrency)
+    with Store(db) as store:
+        return asyncio.run(
+            run_batch(
+                sources,
+                store,
+                fake_summarizer(base_url, throttle),
+                BatchOptions(concurrency=concurrency, **options),
+                throttle=throttle,
+                on_progress=on_progress,
+            )
+        )

@@ -1,15 +1,19 @@
-"""The HTML report in a real browser: hostile article text stays inert text (headless Chromium)."""
+"""The HTML pages in a real browser (headless Chromium): hostile article text stays inert text,
+and the night page draws its highlights and charts."""
 
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from summarizer import ArticleSummary, Span
+from summarizer.batch._report import night_page
 from summarizer.render import to_html
 
 CHROMIUM = shutil.which("chromium")
@@ -85,3 +89,37 @@ def test_hostile_text_is_escaped_in_the_rendered_report(tmp_path: Path) -> None:
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert png.stat().st_size > 0
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def _pixels(png: bytes) -> bytes:
+    """The filtered scanlines of a PNG (enough to tell a blank page from a drawn one)."""
+    data, pos = b"", 8
+    while pos < len(png):
+        length = struct.unpack(">I", png[pos : pos + 4])[0]
+        kind = png[pos + 4 : pos + 8]
+        if kind == b"IDAT":
+            data += png[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    return zlib.decompress(data)
+
+
+def test_the_night_page_renders_highlights_and_charts_in_a_browser(tmp_path: Path) -> None:
+    from tests.test_night_html import EVIL, NIGHT, A, C, _store
+
+    hostile = ("evil", A(f"Titre {EVIL}", [C(f"Bob {IMG}", f"Je dis {EVIL} {IMG}")]))
+    _store(tmp_path / "night.db", [*NIGHT, hostile])
+    page = tmp_path / "night.html"
+    page.write_text(night_page(tmp_path / "night.db"), encoding="utf-8")
+
+    dumped = _chromium(tmp_path, "--dump-dom", page.as_uri())
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    dom = dumped.stdout
+    assert "<script" not in dom.casefold() and "<img" not in dom.casefold()
+    assert "<title>Batch report — run 1</title>" in dom
+    assert dom.count('class="hl quote') >= 4 and dom.count("<rect ") >= 2
+    assert '<a href="#a1">Le budget</a>' in dom
+
+    png = tmp_path / "night.png"
+    shot = _chromium(tmp_path, f"--screenshot={png}", "--window-size=1300,1600", page.as_uri())
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert len(set(_pixels(png.read_bytes()))) > 16  # drawn, not a blank page

@@ -84,7 +84,6 @@ def test_a_span_whose_offsets_disagree_with_its_text_is_refused() -> None:
         Span(text="abc", start=0, end=5)
 
 
-
 def _integers(node: Any) -> list[dict[str, Any]]:
     if isinstance(node, dict):
         own = [node] if node.get("type") == "integer" else []

@@ -36,6 +36,8 @@ def test_wheel_carries_prompts_and_schema_and_imports(tmp_path: Path) -> None:
     assert "summarizer/_data/prompts/packs/fr.json" in names
     assert "summarizer/_data/schemas/summary.schema.json" in names
     assert "summarizer/py.typed" in names
+    assert "summarizer/templates/night.html.j2" in names
+    assert "summarizer/templates/night.css" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     code = (
@@ -43,7 +45,9 @@ def test_wheel_carries_prompts_and_schema_and_imports(tmp_path: Path) -> None:
         f"assert str(p.data_dir('prompts')).startswith({str(site)!r}); "
         "print(summarizer.summarize.__doc__.splitlines()[0]); "
         "print(p.prompt_version(summarizer.pipeline.PROMPTS)); "
-        "from summarizer._packs import pack; print(pack('de').name)"
+        "from summarizer._packs import pack; print(pack('de').name); "
+        "from summarizer.batch._night import _ENV; "
+        f"assert _ENV.get_template('night.html.j2').filename.startswith({str(site)!r})"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = subprocess.run(

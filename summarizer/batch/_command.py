@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from summarizer._cli_options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
 from summarizer.batch._limits import Throttle
 from summarizer.batch._openai_batch import cancel_batches, run_openai_batch
+from summarizer.batch._report import _duration
 from summarizer.batch._runner import BatchAborted, BatchOptions, BatchStats, run_batch
 from summarizer.batch._store import Store, StoreBusyError
 from summarizer.config import Settings
@@ -316,9 +317,9 @@ class _Reporter:
         if self.quiet:
             return
         if self.bar is not None and self.task is not None:
-            finished = stats.done + stats.failed + stats.duplicates
+            # Indeterminate (total None) until the inputs are counted; then inputs, not queue.
             self.bar.update(
-                self.task, total=stats.queued or None, completed=finished, line=_line(stats)
+                self.task, total=stats.total, completed=stats.accounted, line=_line(stats)
             )
             return
         now = time.monotonic()
@@ -328,14 +329,20 @@ class _Reporter:
 
 
 def _line(stats: BatchStats) -> str:
-    finished = stats.done + stats.failed
-    rate = finished / stats.elapsed if stats.elapsed > 0 else 0.0
-    left = stats.queued - finished - stats.duplicates
-    eta = f", ETA {left / rate:.0f} s" if rate > 0 and left > 0 else ""
+    """The progress line. The ETA is the inputs not yet accounted for at the rate articles are
+    summarized (a skipped input takes no time, so it can only come early, never late)."""
+    summarized = stats.done + stats.failed
+    rate = summarized / stats.elapsed if stats.elapsed > 0 else 0.0
+    if stats.total is None:
+        where, eta = f"{stats.accounted} of ? inputs (counting)", ""
+    else:
+        left = stats.total - stats.accounted
+        where = f"{stats.accounted}/{stats.total} inputs"
+        eta = f" · ETA {_duration(left / rate)}" if rate > 0 and left > 0 else ""
     skipped = stats.skipped_done + stats.skipped_failed
     return (
-        f"done {stats.done} · failed {stats.failed} · skipped {skipped} "
-        f"· seen {stats.seen} · {rate * 60:.1f}/min{eta} · {stats.usage.total_tokens:,} tokens "
+        f"{where} · done {stats.done} · failed {stats.failed} · skipped {skipped} "
+        f"· {rate * 60:.1f}/min{eta} · {stats.usage.total_tokens:,} tokens "
         f"· concurrency {stats.concurrency}"
     )
 

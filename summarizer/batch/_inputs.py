@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_PATTERNS",
     "Item",
     "aiter_items",
+    "count_items",
     "iter_items",
     "normalise",
 ]
@@ -86,14 +87,43 @@ def iter_items(
     In directories, files matching ``patterns`` and none of ``excludes`` (case-insensitive)
     are read; a file named on the command line is always read.
     """
+    for found in _found(sources, patterns, excludes):
+        if isinstance(found, Item):
+            yield found
+            continue
+        path, article_id = found
+        if article_id is None:
+            yield from _jsonl(path)
+        else:
+            yield _file(path, article_id)
+
+
+def count_items(
+    sources: Iterable[str | os.PathLike[str]],
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS,
+    excludes: tuple[str, ...] = DEFAULT_EXCLUDES,
+) -> int:
+    """How many items :func:`iter_items` will yield, without reading any article: the same walk,
+    and the non-blank lines of each JSONL file (a progress bar's honest total)."""
+    total = 0
+    for found in _found(sources, patterns, excludes):
+        total += _jsonl_lines(found[0]) if not isinstance(found, Item) and found[1] is None else 1
+    return total
+
+
+def _found(
+    sources: Iterable[str | os.PathLike[str]], patterns: tuple[str, ...], excludes: tuple[str, ...]
+) -> Iterator[Item | tuple[Path, str | None]]:
+    """The walk both share: an unreadable directory's :class:`Item`, else (path, article id),
+    the id None for a JSONL file (its lines are the articles)."""
     for source in sources:
         path = Path(source)
         if path.is_dir():
             yield from _walk(path, path, patterns, tuple(e.casefold() for e in excludes))
         elif path.suffix.casefold() == ".jsonl":
-            yield from _jsonl(path)
+            yield path, None
         else:
-            yield _file(path, path.name if not path.exists() else str(path))
+            yield path, path.name if not path.exists() else str(path)
 
 
 async def aiter_items(
@@ -112,7 +142,7 @@ async def aiter_items(
 
 def _walk(
     root: Path, directory: Path, patterns: tuple[str, ...], excludes: tuple[str, ...]
-) -> Iterator[Item]:
+) -> Iterator[Item | tuple[Path, str | None]]:
     try:
         with os.scandir(directory) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -128,9 +158,22 @@ def _walk(
         if entry.is_dir(follow_symlinks=False):
             yield from _walk(root, path, patterns, excludes)
         elif path.suffix.casefold() == ".jsonl":
-            yield from _jsonl(path)
+            yield path, None
         elif any(fnmatch.fnmatch(entry.name, p) for p in patterns):
-            yield _file(path, path.relative_to(root).as_posix())
+            yield path, path.relative_to(root).as_posix()
+
+
+def _jsonl_lines(path: Path) -> int:
+    """The items of a JSONL file: its non-blank lines (an unreadable file is one failed item)."""
+    lines, at_start = 0, True
+    try:
+        with path.open("rb") as handle:
+            for raw in iter(lambda: handle.readline(_MAX_LINE + 1), b""):
+                lines += at_start and bool(raw.strip())  # a line over 20 MB is one item too
+                at_start = raw.endswith(b"\n")
+    except OSError:
+        return 1
+    return lines
 
 
 def _file(path: Path, article_id: str) -> Item:

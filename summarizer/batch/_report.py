@@ -32,24 +32,25 @@ from pathlib import Path
 from typing import Annotated, Literal, NoReturn
 
 import typer
+from markupsafe import Markup
 from pydantic import BaseModel, Field, ValidationError
 
+from summarizer._files import write_atomic
 from summarizer.batch._digest import ArticleRef, ClaimRef, Digest, DigestReport
-from summarizer.batch._runner import write_atomic
+from summarizer.batch._night import (
+    STATUSES,
+    ArticleView,
+    bars,
+    load_articles,
+    night_charts,
+    render_page,
+    web,
+)
 from summarizer.batch._store import Store, StoreError
 from summarizer.exceptions import ConfigurationError, InputError
 from summarizer.models import ArticleSummary, Usage
 from summarizer.pricing import BATCH_DISCOUNT, PRICES_ENV, Price, estimate_cost, load_prices
-from summarizer.render import (
-    _BADGE,
-    _COLOUR,
-    _CSS,
-    _LABEL,
-    _STANCE_COLOUR,
-    _badge,
-    _cell,
-    _e,
-)
+from summarizer.render import _BADGE, _BASIS, _COLOUR, _CSS, _LABEL, _STANCE_COLOUR, _cell
 
 __all__ = [
     "Counts",
@@ -60,9 +61,11 @@ __all__ = [
     "ReportFormat",
     "RunInfo",
     "build_report",
+    "night_page",
     "report_command",
     "report_html",
     "report_markdown",
+    "view_command",
 ]
 
 EXIT_INPUT, EXIT_CONFIG = 3, 4  # as in summarizer.cli
@@ -164,7 +167,31 @@ def build_report(
     Raises :class:`StoreError` for a missing, foreign or damaged store, :class:`InputError` for
     a run that is not in it, :class:`ConfigurationError` for a bad price table.
     """
-    path = Path(store_path)
+    return _read(Path(store_path), run_id, all_runs, limit, prices, articles=False)[0]
+
+
+def night_page(
+    store_path: str | Path,
+    *,
+    run_id: int | None = None,
+    all_runs: bool = False,
+    limit: int = 50,
+    prices: Mapping[str, Price] | None = None,
+) -> str:
+    """The HTML page of a night: the report, the charts, and every article in its text."""
+    report, articles = _read(Path(store_path), run_id, all_runs, limit, prices, articles=True)
+    return report_html(report, articles)
+
+
+def _read(
+    path: Path,
+    run_id: int | None,
+    all_runs: bool,
+    limit: int,
+    prices: Mapping[str, Price] | None,
+    *,
+    articles: bool,
+) -> tuple[NightReport, list[ArticleView]]:
     if not path.exists():
         raise StoreError(
             f"{path} does not exist; give the file that `summarizer batch --store` wrote"
@@ -174,7 +201,7 @@ def build_report(
     table = load_prices() if prices is None else prices
     try:
         with Store(path, readonly=True) as store:
-            return _build(store, path, run_id, all_runs, limit, table)
+            return _build(store, path, run_id, all_runs, limit, table, articles)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} cannot be read as a batch store ({exc})") from exc
 
@@ -186,7 +213,8 @@ def _build(
     all_runs: bool,
     limit: int,
     prices: Mapping[str, Price],
-) -> NightReport:
+    with_articles: bool,
+) -> tuple[NightReport, list[ArticleView]]:
     db = store.db
     notes: list[str] = []
     if all_runs:
@@ -240,7 +268,7 @@ def _build(
     digest, unreadable = _digest(db, scope, args, run is not None, limit)
     if unreadable:
         notes.append(f"{unreadable} done results could not be read (written by another version?)")
-    return NightReport(
+    report = NightReport(
         store=str(path),
         scope="all" if run is None else "run",
         generated_at=dt.datetime.now(dt.UTC),
@@ -254,6 +282,7 @@ def _build(
         digest=digest,
         notes=notes,
     )
+    return report, load_articles(db, scope, args, run is not None) if with_articles else []
 
 
 def _when(ts: float | None) -> dt.datetime | None:
@@ -621,147 +650,65 @@ def report_markdown(report: NightReport) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-_REPORT_CSS = (
-    _CSS
-    + """
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.total td{font-weight:600;border-top:2px solid #bbb}
-ol li,ul li{margin:.25rem 0}ul.examples{font-size:.9rem;color:#333}
-.note{background:#fff1dc;border-left:3px solid #f3c98a;padding:.3rem .6rem}
-"""
-)
+_COUNT_COLOUR = {"done": "ok", "failed": "bad", "pending": "warn"}
+_SHORT = {
+    "provided": "provided",
+    "referenced_not_disclosed": "referenced",
+    "none_provided": "no evidence",
+    "contested": "contested",
+    "not_applicable": "n/a",
+    "unclear": "unclear",
+}
 
 
-def _html_article(a: ArticleRef) -> str:
-    title = _e(a.title or a.article_id)
-    if a.url and a.url.casefold().startswith(("http://", "https://")):
-        return f'<a href="{_e(a.url)}" rel="noreferrer noopener">{title}</a>'
-    return title + (f' <span class="basis">{_e(a.url)}</span>' if a.url else "")
-
-
-def _html_claim(c: ClaimRef) -> str:
-    colour = _COLOUR[c.evidence.value]
-    guess = ' <span class="basis">(unverified)</span>' if c.evidence_basis == "model" else ""
-    return (
-        f"<b>{_e(c.speaker)}</b>: <q>{_e(c.quote)}</q> "
-        f"{_badge(_LABEL[c.evidence.value], colour)}{guess} — {_html_article(c.article)}"
-    )
-
-
-def _html_table(head: tuple[str, ...], rows: list[list[str]], numeric: set[int]) -> list[str]:
-    """A table of already-escaped cells."""
-
-    def cls(i: int) -> str:
-        return ' class="num"' if i in numeric else ""
-
-    out = [
-        "<table>",
-        "<tr>" + "".join(f"<th{cls(i)}>{h}</th>" for i, h in enumerate(head)) + "</tr>",
-    ]
-    out += [
-        "<tr>" + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
-        for row in rows
-    ]
-    out.append("</table>")
-    return out
-
-
-def report_html(report: NightReport) -> str:
-    """One self-contained page (inline CSS, no script, no external asset, a CSP that forbids
-    both); every text from the store is escaped."""
-    r, d = report, report.digest
-    body = [f"<h1>{_e(_title(r))}</h1>", f'<p class="meta">{_e(" · ".join(_meta(r)))}</p>']
-    if r.scope == "all":
-        body += _html_table(
-            ("run", "model", "prompts", "started (UTC)", "wall time"),
-            [
-                [
-                    str(x.id),
-                    _e(x.model),
-                    _e(x.prompt_version),
-                    f"{x.started_at:%Y-%m-%d %H:%M}",
-                    _e(_duration(x.wall_seconds)),
-                ]
-                for x in r.runs
-            ],
-            {0},
-        )
-    body += [f'<p class="note">{_e(n)}</p>' for n in r.notes]
-    c = r.counts
-    body += ["<h2>Articles</h2>", f"<p>{c.items:,} items, {c.articles:,} distinct texts</p>"]
-    body += _html_table(
-        ("state", "articles"),
-        [[_e(label), f"{getattr(c, k):,}"] for k, label in _COUNT_LABELS if getattr(c, k)],
-        {1},
-    )
-    body.append("<h2>Failures</h2>")
-    if not r.failures:
-        body.append("<p>none</p>")
-    else:
-        body.append("<ul>")
-        for f in r.failures:
-            examples = "".join(f"<li>{_e(e.article_id)}: {_e(e.message)}</li>" for e in f.examples)
-            body.append(
-                f"<li>{_badge(f.error_type, 'bad')} × {f.count:,}"
-                f'<ul class="examples">{examples}</ul></li>'
-            )
-        body.append("</ul>")
-    body.append("<h2>Usage and cost</h2>")
-    rows = [[_e(x) for x in _usage_cells(u)] for u in [*r.usage, r.total]]
-    table = _html_table(_USAGE_HEAD, rows, set(range(1, 8)))
-    table[-2] = table[-2].replace("<tr>", '<tr class="total">', 1)
-    body += table
-    body += ["<h2>Latency per article</h2>", f"<p>{_e(_latency_line(r.latency))}</p>"]
-    body.append(f"<h2>Digest of the night ({d.articles:,} articles, {d.claims:,} claims)</h2>")
-    body += [f"<h3>Most-repeated claims{_shown(len(d.repeated), d.repeated_total)}</h3>", "<ol>"]
-    for rc in d.repeated:
-        examples = "".join(
-            ("<li>" if e.quote == rc.quote else f"<li><q>{_e(e.quote)}</q> — ")
-            + f"{_html_article(e.article)}</li>"
-            for e in rc.examples
-        )
-        body.append(
-            f"<li><b>{_e(rc.speaker)}</b>: <q>{_e(rc.quote)}</q> — in {rc.articles:,} articles"
-            f'<ul class="examples">{examples}</ul></li>'
-        )
-    shown = _shown(len(d.no_evidence), d.no_evidence_total)
-    body += ["</ol>", f"<h3>Claims with no evidence provided{shown}</h3>"]
-    body += ["<ul>", *(f"<li>{_html_claim(x)}</li>" for x in d.no_evidence), "</ul>"]
-    shown = _shown(len(d.disputes), d.disputes_total)
-    body += [f"<h3>Claims disputed by other articles{shown}</h3>", "<ul>"]
-    for dispute in d.disputes:
-        by = dispute.by
-        stance = _badge(by.stance.value, _STANCE_COLOUR[by.stance.value])
-        hits = "".join(
-            f'<li>{_html_claim(x.claim)} <span class="basis">[{_e(_RULE[x.rule])}]</span></li>'
-            for x in dispute.claims
-        )
-        if (a := dispute.answers) is not None:
-            hits = f"<li>in reply to <b>{_e(a.speaker)}</b>: <q>{_e(a.quote)}</q></li>" + hits
-        body.append(
-            f"<li><b>{_e(by.speaker)}</b> {stance} <q>{_e(by.quote)}</q> — "
-            f"{_html_article(by.article)}; disputes {dispute.total:,} claims elsewhere:"
-            f'<ul class="examples">{hits}</ul></li>'
-        )
-    body.append("</ul>")
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-            "style-src 'unsafe-inline'\">",
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{_e(_title(r))}</title>",
-            f"<style>{_REPORT_CSS}</style>",
-            "</head>",
-            "<body>",
-            *body,
-            "</body>",
-            "</html>",
-            "",
+def report_html(report: NightReport, articles: list[ArticleView] | None = None) -> str:
+    """One self-contained page from the ``night.html.j2`` template (inline CSS, no script, no
+    external asset, a CSP that forbids both); every text from the store is escaped. With
+    ``articles`` (see :func:`night_page`), the index, the charts and each article in its text."""
+    r, shown_articles = report, articles or []
+    return render_page(
+        title=_title(r),
+        meta=_meta(r),
+        notes=r.notes,
+        runs=[
+            {
+                "id": x.id,
+                "model": x.model,
+                "prompt_version": x.prompt_version,
+                "started": f"{x.started_at:%Y-%m-%d %H:%M}",
+                "wall": _duration(x.wall_seconds),
+            }
+            for x in r.runs
         ]
+        if r.scope == "all"
+        else [],
+        counts=r.counts,
+        count_tiles=[
+            (label, getattr(r.counts, k), _COUNT_COLOUR.get(k, "muted"))
+            for k, label in _COUNT_LABELS
+            if getattr(r.counts, k)
+        ],
+        digest=r.digest,
+        shown=lambda items, total: _shown(len(items), total),
+        failures=r.failures,
+        failure_bars=bars([(f.error_type, f.count, None) for f in r.failures]),
+        usage_head=_USAGE_HEAD,
+        usage_rows=[_usage_cells(u) for u in [*r.usage, r.total]],
+        latency_line=_latency_line(r.latency),
+        articles=shown_articles,
+        article_hrefs={a.article_id: f"#{a.anchor}" for a in shown_articles},
+        charts=night_charts(shown_articles),
+        statuses=STATUSES,
+        labels=_LABEL,
+        short=_SHORT,
+        colours=_COLOUR,
+        basis={k.value: v for k, v in _BASIS.items()},
+        stance_colours=_STANCE_COLOUR,
+        state_colours=_COUNT_COLOUR,
+        rules=_RULE,
+        claim_ids=lambda s: {c.id for c in s.claims},
+        web=web,
+        base_css=Markup(_CSS),  # our own constant, not text from the store
     )
 
 
@@ -774,10 +721,16 @@ class ReportFormat(StrEnum):
     json = "json"
 
 
-def render_report(report: NightReport, fmt: ReportFormat) -> str:
+def render_report(
+    store: Path, fmt: ReportFormat, *, run_id: int | None = None, all_runs: bool = False
+) -> str:
+    """The report of ``store`` in ``fmt``; HTML is the whole night page (:func:`night_page`)."""
+    if fmt is ReportFormat.html:
+        return night_page(store, run_id=run_id, all_runs=all_runs)
+    report = build_report(store, run_id=run_id, all_runs=all_runs)
     if fmt is ReportFormat.json:
         return report.model_dump_json(indent=2) + "\n"
-    return report_html(report) if fmt is ReportFormat.html else report_markdown(report)
+    return report_markdown(report)
 
 
 def report_command(
@@ -792,7 +745,12 @@ def report_command(
     ] = False,
     format: Annotated[
         ReportFormat,
-        typer.Option("--format", "-f", help="md, html (one self-contained page) or json."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="md, json, or html: one self-contained page with charts, an index of the "
+            "articles and each article's text with its quotes highlighted.",
+        ),
     ] = ReportFormat.md,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")
@@ -809,12 +767,11 @@ def report_command(
     if run is not None and all_runs:
         raise typer.BadParameter("give --run or --all-runs, not both")
     try:
-        report = build_report(store, run_id=run, all_runs=all_runs)
+        rendered = render_report(store, format, run_id=run, all_runs=all_runs)
     except (StoreError, InputError) as exc:
         _error(exc, EXIT_INPUT)
     except ConfigurationError as exc:
         _error(exc, EXIT_CONFIG)
-    rendered = render_report(report, format)
     if out is None:
         sys.stdout.write(rendered)
         sys.stdout.flush()
@@ -824,6 +781,30 @@ def report_command(
     except OSError as exc:
         typer.echo(f"error (OutputFile): cannot write {out}: {exc.strerror or exc}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
+
+
+def view_command(
+    store: Annotated[
+        Path, typer.Argument(help="The batch store (SQLite file) written by `summarizer batch`.")
+    ],
+    run: Annotated[
+        int | None, typer.Option("--run", min=1, help="Show this run (default: the last one).")
+    ] = None,
+    all_runs: Annotated[
+        bool, typer.Option("--all-runs", help="Show every article in the store, all runs.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="The page to write (default: STORE with .html)."),
+    ] = None,
+) -> None:
+    """Write the night as one page to open in a browser: charts, an index of every article,
+    each article's text with its quotes, cues, speakers and events highlighted and linked to
+    its claims, and the digest. Prints the page's path. Same as `report --format html -o`.
+    """
+    page = out or store.with_name(store.name + ".html")
+    report_command(store, run=run, all_runs=all_runs, format=ReportFormat.html, out=page)
+    typer.echo(str(page))
 
 
 def _error(exc: StoreError | InputError | ConfigurationError, code: int) -> NoReturn:

@@ -18,22 +18,23 @@ import asyncio
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from summarizer import prompts
+from summarizer._files import atomic_writer, write_atomic
 from summarizer._input import text_sha256
 from summarizer.batch._inputs import (
     DEFAULT_EXCLUDES,
     DEFAULT_PATTERNS,
     Item,
     aiter_items,
+    count_items,
     normalise,
 )
 from summarizer.batch._limits import Throttle
@@ -101,6 +102,7 @@ class BatchStats:
     """What a run did so far; passed to the progress callback and returned at the end."""
 
     run_id: int = 0
+    total: int | None = None  # the inputs, once counted; None until then
     seen: int = 0
     queued: int = 0
     done: int = 0
@@ -123,6 +125,12 @@ class BatchStats:
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    @property
+    def accounted(self) -> int:
+        """Inputs whose fate in this run is known: summarized, failed, skipped or filtered."""
+        skipped = self.skipped_done + self.skipped_failed + self.skipped_new
+        return self.done + self.failed + self.duplicates + self.deferred + skipped + self.filtered
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -156,6 +164,7 @@ async def run_batch(
     ``summarizer`` should have been built with ``gate=throttle`` so that each request
     respects the limits; the throttle's article slots bound the articles in flight.
     """
+    sources = list(sources)  # walked twice: counted for the progress total, then read
     settings = summarizer.settings
     version = prompts.prompt_version(PROMPTS)
     if settings.max_statements != Settings.max_statements:
@@ -186,15 +195,22 @@ async def run_batch(
     run = _Run(store, summarizer, options, throttle, stats, meta, on_progress)
     workers = [asyncio.create_task(run.worker(queue)) for _ in range(throttle.max_concurrency)]
     ticker = asyncio.create_task(run.tick())
+    counting = asyncio.create_task(
+        asyncio.to_thread(count_items, sources, options.patterns, options.excludes)
+    )
+    counting.add_done_callback(run.counted)
     try:
         await run.produce(sources, queue)
+        if not counting.done() and stats.aborted is None:
+            counting.cancel()  # every input is read: the total is known without the count
+            stats.total = stats.seen + stats.filtered
         for _ in workers:
             await queue.put(None)
         await asyncio.gather(*workers)
     finally:
-        for task in (*workers, ticker):
+        for task in (*workers, ticker, counting):
             task.cancel()
-        await asyncio.gather(*workers, ticker, return_exceptions=True)
+        await asyncio.gather(*workers, ticker, counting, return_exceptions=True)
     counts = store.counts(stats.run_id)
     total = sum(counts.values())
     stats.failed_share = counts["failed"] / total if total else 0.0
@@ -239,6 +255,12 @@ class _Run:
         self.stats.rate_limited = self.throttle.rate_limited
         if self.on_progress is not None:
             self.on_progress(self.stats)
+
+    def counted(self, task: asyncio.Task[int]) -> None:
+        """The inputs are counted (in a thread, while the first ones are summarized)."""
+        if not task.cancelled() and task.exception() is None:
+            self.stats.total = task.result()
+            self.report()
 
     async def tick(self) -> None:
         """Progress while articles are slow (a local model takes minutes per article)."""
@@ -386,6 +408,7 @@ class _Run:
             "url": a.url if a else None,
             "published": a.published.isoformat() if a and a.published else None,
             "language": a.language if a else None,
+            "text": text if a is not None else None,
         }
 
 
@@ -416,15 +439,10 @@ def safe_name(article_id: str) -> str:
     return f"{stem}.{digest}.json"
 
 
-def write_atomic(path: Path, content: str) -> None:
-    with _atomic(path) as handle:
-        handle.write(content)
-
-
 def export_jsonl(store: Store, run_id: int, path: Path) -> int:
     """Write one line per article of the run (done or failed), streamed, atomically."""
     lines = 0
-    with _atomic(path) as handle:
+    with atomic_writer(path) as handle:
         for line in _jsonl_lines(store, run_id):
             handle.write(line)
             lines += 1
@@ -443,30 +461,3 @@ def _jsonl_lines(store: Store, run_id: int) -> Iterator[str]:
             state = row.state if row is not None else "pending"
             tail = json.dumps({"state": state, "error": error}, ensure_ascii=False)
             yield f"{head[:-1]}, {tail[1:]}\n"
-
-
-class _atomic:
-    """A text file written to a temporary name, fsynced, then renamed over ``path``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> TextIO:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
-        self.handle = os.fdopen(fd, "w", encoding="utf-8")
-        return self.handle
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        try:
-            if exc_type is None:
-                self.handle.flush()
-                os.fsync(self.handle.fileno())
-            self.handle.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.path)
-        finally:
-            if exc_type is not None or Path(self.tmp).exists():
-                Path(self.tmp).unlink(missing_ok=True)

@@ -17,7 +17,8 @@ Tables:
 * ``articles``: one row per run key (text hash + prompt version + schema hash + model):
   ``state`` is ``pending`` (started, not finished), ``done`` (``result`` holds the
   ``ArticleSummary`` JSON) or ``failed`` (``error_type``, ``error_message``), with usage and
-  timings;
+  timings, and the (normalised) ``text`` the summary's character offsets point into, so any
+  stored summary can be shown in its text later (stores before version 3 keep no text);
 * ``runs``: one row per invocation, with its settings and final counts;
 * ``items``: which article ids each run saw, in input order, and their key (several ids may
   share a key when two inputs have the same text);
@@ -49,7 +50,7 @@ from summarizer.models import Usage
 __all__ = ["APPLICATION_ID", "Row", "Store", "StoreBusyError", "StoreError"]
 
 APPLICATION_ID = 0x53554D5A  # "SUMZ"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -79,7 +80,8 @@ CREATE TABLE IF NOT EXISTS articles (
     batch_completion_tokens INTEGER NOT NULL DEFAULT 0,
     started_at REAL,
     finished_at REAL,
-    run_id INTEGER
+    run_id INTEGER,
+    text TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_state ON articles (state);
 CREATE INDEX IF NOT EXISTS articles_run ON articles (run_id);
@@ -265,12 +267,13 @@ class Store:
         return self._write(
             "INSERT INTO articles (key, article_id, source, text_sha256, title, url, "
             "published, language, model, prompt_version, schema_hash, state, attempts, "
-            "started_at, run_id) VALUES (:key, :article_id, :source, :text_sha256, :title, "
-            ":url, :published, :language, :model, :prompt_version, :schema_hash, 'pending', "
-            "1, :now, :run_id) "
+            "started_at, run_id, text) VALUES (:key, :article_id, :source, :text_sha256, "
+            ":title, :url, :published, :language, :model, :prompt_version, :schema_hash, "
+            "'pending', 1, :now, :run_id, :text) "
             "ON CONFLICT (key) DO UPDATE SET state = 'pending', attempts = attempts + 1, "
-            "started_at = :now, run_id = :run_id, error_type = NULL, error_message = NULL",
-            {**meta, "key": key, "now": time.time(), "run_id": run_id},
+            "started_at = :now, run_id = :run_id, error_type = NULL, error_message = NULL, "
+            "text = coalesce(:text, text)",
+            {"text": None, **meta, "key": key, "now": time.time(), "run_id": run_id},
         )
 
     def finish(
@@ -467,6 +470,8 @@ def _migrate(db: sqlite3.Connection) -> None:
         for column in ("batch_prompt_tokens", "batch_completion_tokens"):  # version 2
             if column not in have:
                 db.execute(f"ALTER TABLE articles ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+        if "text" not in have:  # version 3: the article text (NULL for older rows)
+            db.execute("ALTER TABLE articles ADD COLUMN text TEXT")
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 

@@ -61,6 +61,8 @@ ALLOWED_TAGS = {
     *("h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th"),
     *("td", "a", "span", "div", "q", "br", "small", "strong", "em", "b", "i", "code", "details"),
     *("summary", "caption", "abbr", "time", "sup", "sub", "hr", "dl", "dt", "dd", "blockquote"),
+    *("nav", "figure", "figcaption"),
+    *("svg", "rect", "line", "text"),  # the night page's charts: inert shapes, no <script>/<use>
 }
 runner = CliRunner()
 

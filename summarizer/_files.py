@@ -1,0 +1,60 @@
+"""The one atomic writer for every output file (``summarize -o``, batch exports, reports).
+
+A file is written to a temporary name in its directory, fsynced, then renamed over the target,
+so a reader (or a crash) sees the old file or the complete new one. ``mkstemp`` creates the
+temporary file 0600 whatever the umask; the writer gives it the mode any new file would get
+(``0666 & ~umask``: 0644 under the usual 022) before the rename, so a report written by cron
+can be read by colleagues and a web server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+__all__ = ["atomic_writer", "current_umask", "write_atomic"]
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux tells it (``/proc``)."""
+    with (
+        contextlib.suppress(OSError, ValueError),
+        open("/proc/self/status", encoding="ascii", errors="replace") as status,
+    ):
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    with _UMASK_LOCK:  # elsewhere the only way to read it is to set it and put it back
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text handle whose content replaces ``path`` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~current_umask())
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Replace ``path`` with ``content``, atomically, with the umask's mode."""
+    with atomic_writer(path) as handle:
+        handle.write(content)
