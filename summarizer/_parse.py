@@ -59,6 +59,7 @@ MODEL_PINS: dict[str, tuple[str, str]] = {
 }
 INSTALL_HINT = "pip install 'summarizer[parser]'"
 _CHUNK = 1 << 20
+_MIN_OBJECT_WORDS = 3  # a direct object shorter than this is a hearer or a topic, not content
 _MAX_FOLLOW = 5  # sentences a quotation with no cue of its own may continue the previous speaker
 
 Kind = Literal["direct", "indirect", "mixed"]
@@ -248,6 +249,8 @@ class _Rules:
     apposition: frozenset[str]
     name_parts: frozenset[str]
     complement: frozenset[str]
+    object: frozenset[str]
+    relative: frozenset[str]
     incise: frozenset[str]
     conjunct: frozenset[str]
     relay: tuple[tuple[str, ...], ...]
@@ -272,6 +275,8 @@ class _Rules:
             apposition=words("apposition"),
             name_parts=words("name_parts"),
             complement=words("complement"),
+            object=words("object"),
+            relative=words("relative_clause"),
             incise=words("incise"),
             conjunct=words("conjunct"),
             relay=tuple(tuple(w.casefold() for w in r) for r in pack.get("relay", [])),
@@ -336,7 +341,10 @@ class _Extractor:
         children = list(verb.children)
         subjects = [c for c in children if c.dep_.casefold() in r.subject]
         if subjects:  # a stray capitalised word can be a second subject: take the nearest
-            return min(subjects, key=lambda c: abs(c.i - verb.i))
+            subject = min(subjects, key=lambda c: abs(c.i - verb.i))
+            if subject.lower_ in r.not_speakers and verb.dep_.casefold() in r.relative:
+                return verb.head  # "the report, which noted …": the noun the clause is about
+            return subject
         for child in children:
             if r.agent_dep and child.dep_.casefold() == r.agent_dep:
                 if r.agent_object is None:
@@ -424,6 +432,11 @@ class _Extractor:
                 span = self._clause(child, [t for t in nested if t is not child])
                 if span[1] - span[0] > 0:
                     return span
+        for child in verb.children:  # "called the behaviour outrageous": a long object
+            if child.dep_.casefold() in r.object and child.i > verb.i:
+                span = self._clause(child, nested)
+                if len(self.text[span[0] : span[1]].split()) >= _MIN_OBJECT_WORDS:
+                    return span
         if verb.dep_.casefold() in r.incise and verb.head.i < verb.i:
             span = self._clause(verb.head, [verb])
             if span[1] > span[0]:
@@ -484,6 +497,9 @@ class _Extractor:
             speaker = self._speaker_of(verb)
             cue = (verb.idx, verb.idx + len(verb.text))
             quote = self._adjacent_quote(verb)
+            content = self._content_of(verb, verb_ids - {verb.i})
+            if quote is not None and content is not None and content[0] <= quote[0] < content[1]:
+                quote = None  # "said she felt X because “Y”": the clause, quotation and all
             if quote is not None and quote not in claimed:
                 claimed.add(quote)
                 draft = _Draft([quote], cue, speaker, quoted=True)
@@ -493,7 +509,6 @@ class _Extractor:
                     draft.contents.append(follow)
                 drafts.append(draft)
                 continue
-            content = self._content_of(verb, verb_ids - {verb.i})
             if content is None or speaker is None:
                 continue
             drafts.append(_Draft([content], cue, speaker))
