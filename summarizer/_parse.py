@@ -437,7 +437,11 @@ class _Extractor:
                 span = self._clause(child, nested)
                 if len(self.text[span[0] : span[1]].split()) >= _MIN_OBJECT_WORDS:
                     return span
-        if verb.dep_.casefold() in r.incise and verb.head.i < verb.i:
+        inverted = any(
+            c.i > verb.i and c.dep_.casefold() in r.subject | r.inverted for c in verb.children
+        )
+        dep = verb.dep_.casefold()
+        if verb.head.i < verb.i and (dep in r.incise or (dep in r.conjunct and inverted)):
             span = self._clause(verb.head, [verb])
             if span[1] > span[0]:
                 return span
@@ -498,12 +502,12 @@ class _Extractor:
             cue = (verb.idx, verb.idx + len(verb.text))
             quote = self._adjacent_quote(verb)
             content = self._content_of(verb, verb_ids - {verb.i})
-            if quote is not None and content is not None and content[0] <= quote[0] < content[1]:
+            if quote is not None and content is not None and self._reaches_out(content, quote):
                 quote = None  # "said she felt X because “Y”": the clause, quotation and all
             if quote is not None and quote not in claimed:
                 claimed.add(quote)
                 draft = _Draft([quote], cue, speaker, quoted=True)
-                follow = self._continuation(verb, quote)
+                follow = self._continuation(verb, quote, verbs)
                 if follow is not None and follow not in claimed:
                     claimed.add(follow)
                     draft.contents.append(follow)
@@ -528,6 +532,13 @@ class _Extractor:
             attributions=tuple(self._final(d) for d in drafts),
         )
 
+    def _reaches_out(self, clause: tuple[int, int], quote: tuple[int, int]) -> bool:
+        """Whether a clause holding the quotation has words outside its quotation marks."""
+        if not clause[0] <= quote[0] < clause[1]:
+            return False
+        outside = self.text[clause[0] : quote[0]] + self.text[quote[1] : clause[1]]
+        return any(ch.isalnum() for ch in outside)
+
     def _adjacent_quote(self, verb: Any) -> tuple[int, int] | None:
         """A quotation in the verb's sentence that the verb introduces or follows: the one
         ending nearest before it, else the one starting nearest after it."""
@@ -551,7 +562,9 @@ class _Extractor:
                 return q
         return None
 
-    def _continuation(self, verb: Any, quote: tuple[int, int]) -> tuple[int, int] | None:
+    def _continuation(
+        self, verb: Any, quote: tuple[int, int], cues: Sequence[Any]
+    ) -> tuple[int, int] | None:
         """The second half of `"A," she said. "B."`: a quotation opening right after the
         sentence of a cue that followed the first half."""
         if quote[1] > verb.idx:
@@ -560,6 +573,9 @@ class _Extractor:
         nxt = next((q for q in self.quotes if q[0] >= verb.idx), None)
         if nxt is None or not 0 <= nxt[0] - end <= 3:
             return None
+        _start, stop = self.sentences[self._sentence_of(nxt[1])]
+        if any(nxt[1] <= v.idx < stop for v in cues):
+            return None  # '"B," he said.' has a cue of its own
         return nxt
 
     def _loose_quotes(self, claimed: set[tuple[int, int]], drafts: Sequence[_Draft]) -> list[_Draft]:
