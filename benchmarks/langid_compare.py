@@ -192,9 +192,11 @@ def main() -> None:
             sample[name] = guess
             group = sample["id"].split("/")[0] if "/" in sample["id"] else sample["lang"]
             group = f"{group}/{sample['lang']}" if group == "own" else sample["lang"]
-            key = f"{group} {sample['id'].rsplit('#', 1)[1]} line(s)" if "#" in sample[
-                "id"
-            ] else group
+            key = (
+                f"{group} {sample['id'].rsplit('#', 1)[1]} line(s)"
+                if "#" in sample["id"]
+                else group
+            )
             groups.setdefault(key, Counter())["n"] += 1
             groups[key]["right"] += guess == sample["lang"]
         right = sum(s[name] == s["lang"] for s in per_sample)

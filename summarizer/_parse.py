@@ -20,6 +20,7 @@ import the package), as the embedded GGUF weights are (``summarizer/local/_weigh
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import threading
@@ -59,6 +60,7 @@ MODEL_PINS: dict[str, tuple[str, str]] = {
 }
 INSTALL_HINT = "pip install 'summarizer[parser]'"
 _CHUNK = 1 << 20
+_CLAUSE_HEADS = frozenset({"VERB", "AUX", "NOUN", "ADJ", "PROPN"})
 _MIN_OBJECT_WORDS = 3  # a direct object shorter than this is a hearer or a topic, not content
 _MAX_FOLLOW = 5  # sentences a quotation with no cue of its own may continue the previous speaker
 
@@ -212,9 +214,7 @@ def parser_versions() -> dict[str, dict[str, str]]:
         installed = _spacy_available() and _package_dir(name) is not None
         out[name] = {"version": version, "sha256": pin, "installed": str(installed).lower()}
     if _spacy_available():
-        import spacy
-
-        out["spacy"] = {"version": spacy.__version__}
+        out["spacy"] = {"version": importlib.metadata.version("spacy")}
     return out
 
 
@@ -425,8 +425,7 @@ class _Extractor:
         r = self.rules
         nested = [t for t in verb.children if t.i in others]
         for child in verb.children:
-            if child.dep_.casefold() in r.complement and child.pos_ in ("VERB", "AUX", "NOUN",
-                                                                          "ADJ", "PROPN"):  # fmt: skip
+            if child.dep_.casefold() in r.complement and child.pos_ in _CLAUSE_HEADS:
                 if child.dep_.casefold() == "xcomp" and child.i < verb.i:
                     continue
                 span = self._clause(child, [t for t in nested if t is not child])
@@ -450,7 +449,7 @@ class _Extractor:
     # -- the steps
 
     def _relays(self) -> Iterator[_Draft]:
-        """"according to X, …" / "selon X, …": X relays the rest of the clause."""
+        """ "according to X, …" / "selon X, …": X relays the rest of the clause."""
         doc, r = self.doc, self.rules
         for token in doc:
             for words in r.relay:
@@ -473,7 +472,7 @@ class _Extractor:
                     clause = token.head.head if token.head.i != token.i else None
                     if token.head.dep_ == "prep" or token.dep_ == "prep":
                         clause = token.head
-                if clause is None or clause.i == clause.head.i and clause is source:
+                if clause is None or (clause.i == clause.head.i and clause is source):
                     continue
                 relay_tokens = [t for t in doc[token.i : source.right_edge.i + 1]]
                 span = self._clause(clause, relay_tokens)
@@ -578,7 +577,9 @@ class _Extractor:
             return None  # '"B," he said.' has a cue of its own
         return nxt
 
-    def _loose_quotes(self, claimed: set[tuple[int, int]], drafts: Sequence[_Draft]) -> list[_Draft]:
+    def _loose_quotes(
+        self, claimed: set[tuple[int, int]], drafts: Sequence[_Draft]
+    ) -> list[_Draft]:
         """Quotations no cue claimed: the speaker of the attribution just before, when it is at
         most a few sentences back (a quotation running on), else no speaker."""
         out: list[_Draft] = []

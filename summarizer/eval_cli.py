@@ -324,8 +324,7 @@ def eval_command(
     sim: Similarity = "overlap" if similarity == "overlap" else "jaccard"
     if baseline not in BASELINES:
         err.print(
-            f"[red]error[/] (InputError): --baseline {baseline!r}: use "
-            + " or ".join(BASELINES)
+            f"[red]error[/] (InputError): --baseline {baseline!r}: use " + " or ".join(BASELINES)
         )
         raise typer.Exit(EXIT_INPUT)
     try:
@@ -358,10 +357,10 @@ def eval_command(
 
 def _facts(run: EvalRun) -> str:
     if run.pipeline is None:
-        mean = statistics.mean(run.baseline_seconds.values()) if run.baseline_seconds else 0.0
+        per_doc = statistics.mean(run.baseline_seconds.values()) if run.baseline_seconds else 0
         return (
             f"{len(run.docs)} documents, {run.baseline_name} baseline only, "
-            f"{mean:.2f} s per document"
+            f"{per_doc:.2f} s per document"
         )
     mean = f"{statistics.mean(run.seconds):.0f} s" if run.seconds else "–"
     facts = (

@@ -65,8 +65,11 @@ def test_language_detection() -> None:
         ("sv", "Talespersonen sa att samtalen fortsätter nästa vecka i huvudstaden."),
         ("tr", "Sözcü, görüşmelerin önümüzdeki hafta devam edeceğini söyledi."),
         ("ko", "대변인은 협상이 다음 주에도 계속될 것이라고 말했다."),
-        ("fr", "Grève à la SNCF\nLes syndicats appellent à cesser le travail jeudi.\nLa direction "
-         "dit regretter ce choix."),
+        (
+            "fr",
+            "Grève à la SNCF\nLes syndicats appellent à cesser le travail jeudi.\nLa direction "
+            "dit regretter ce choix.",
+        ),
     ],
 )
 def test_language_detection_beyond_the_old_stopword_lists(lang: str, text: str) -> None:

@@ -61,7 +61,10 @@ def test_inverted_said_with_an_apposition_and_a_pronoun_that_follows() -> None:
 
 @needs_en
 def test_two_attributions_in_one_sentence() -> None:
-    text = "Governor Ames said the budget was balanced, while Senator Ruiz argued that it hid a deficit."
+    text = (
+        "Governor Ames said the budget was balanced, while Senator Ruiz argued that it hid "
+        "a deficit."
+    )
     found = _by_cue(_parsed(text, "en"))
     assert found["said"][0] == "Ames"
     assert found["argued"] == ("Ruiz", ["it hid a deficit"])
@@ -81,7 +84,10 @@ def test_a_quotation_over_several_sentences_and_one_interrupted_by_its_cue() -> 
     assert whole.contents[0].text.endswith("That has to change,")
     assert whole.speaker_name == "Whitfield"
     split = next(a for a in atts if a.contents[0].text.startswith("It was our worst"))
-    assert [c.text for c in split.contents] == ["It was our worst half,", "Nobody should accept that."]
+    assert [c.text for c in split.contents] == [
+        "It was our worst half,",
+        "Nobody should accept that.",
+    ]
     assert split.speaker_name == "Whitfield"
 
 
@@ -116,7 +122,7 @@ def test_seed_article_speakers_and_the_relay() -> None:
 
 
 def test_no_parser_for_german_and_the_parse_baseline_falls_back_to_the_rules() -> None:
-    text = '„Wir bauen die Brücke neu“, sagte die Bürgermeisterin Anna Roth am Montag.'
+    text = "„Wir bauen die Brücke neu“, sagte die Bürgermeisterin Anna Roth am Montag."
     assert not _parse.has_parser("de") and parse(text, "de") is None
     assert parse(text, None) is None
     assert parse_baseline_prediction("d", text, "de") == baseline_prediction("d", text, "de")
