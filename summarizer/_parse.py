@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from summarizer.exceptions import ConfigurationError
-from summarizer.grounding import quoted_segments
+from summarizer._quotes import quotations
 from summarizer.prompts import data_dir
 
 __all__ = [
@@ -304,7 +304,7 @@ class _Extractor:
 
     def __init__(self, text: str, doc: Any, rules: _Rules) -> None:
         self.text, self.doc, self.rules = text, doc, rules
-        self.quotes = quoted_segments(text, 0, len(text))
+        self.quotes = quotations(text)
         self.sentences = [self._trim(s.start_char, s.end_char) for s in doc.sents]
         self.sentences = [s for s in self.sentences if s[0] < s[1]]
         self.entities = [e for e in doc.ents if e.label_ in rules.entities]
