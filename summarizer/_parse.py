@@ -61,7 +61,7 @@ MODEL_PINS: dict[str, tuple[str, str]] = {
 INSTALL_HINT = "pip install 'summarizer[parser]'"
 _CHUNK = 1 << 20
 _CLAUSE_HEADS = frozenset({"VERB", "AUX", "NOUN", "ADJ", "PROPN"})
-_MIN_OBJECT_WORDS = 3  # a direct object shorter than this is a hearer or a topic, not content
+_MIN_OBJECT_WORDS = 2  # a direct object shorter than this is a hearer or a topic, not content
 _MAX_FOLLOW = 5  # sentences a quotation with no cue of its own may continue the previous speaker
 
 Kind = Literal["direct", "indirect", "mixed"]
@@ -253,6 +253,7 @@ class _Rules:
     relative: frozenset[str]
     incise: frozenset[str]
     conjunct: frozenset[str]
+    shares_subject: frozenset[str]
     relay: tuple[tuple[str, ...], ...]
     verbs: frozenset[str]
     person_pronouns: frozenset[str]
@@ -279,6 +280,7 @@ class _Rules:
             relative=words("relative_clause"),
             incise=words("incise"),
             conjunct=words("conjunct"),
+            shares_subject=words("shares_subject"),
             relay=tuple(tuple(w.casefold() for w in r) for r in pack.get("relay", [])),
             verbs=words("reporting_verbs"),
             person_pronouns=words("person_pronouns"),
@@ -359,8 +361,9 @@ class _Extractor:
                 and child.pos_ in ("PROPN", "NOUN", "PRON")
             ):
                 return child
-        # "X said A and added B": a conjoined verb shares the first verb's subject
-        if verb.dep_.casefold() in r.conjunct and verb.head.i != verb.i:
+        # "X said A and added B", "X said …, adding that B", "X refused to admit that B":
+        # a conjoined, participial or controlled verb shares its head's subject
+        if verb.dep_.casefold() in r.conjunct | r.shares_subject and verb.head.i != verb.i:
             return self._speaker_of(verb.head)
         return None
 
