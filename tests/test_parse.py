@@ -169,3 +169,22 @@ def test_eval_scores_the_parse_baseline(tmp_path: Path) -> None:
     assert "| mine | baseline | 1 | 1.000 | 1.000 | 1.000 | 1.000 (1) |" in parsed.output
     bad = runner.invoke(app, ["eval", str(path), "--baseline-only", "--baseline", "llm"])
     assert bad.exit_code == 3 and "use rules or parse" in bad.output
+
+
+def test_quotations_pair_marks_by_position_in_mixed_copy() -> None:
+    from summarizer._quotes import quotations
+
+    text = (
+        '“The deal should not have been signed," Ward said. Critics were "not told anything '
+        'at all," Kim said, and later "saw the papers only on Friday." He is 6\' 2" tall.'
+    )
+    assert [text[s:e] for s, e in quotations(text)] == [
+        "The deal should not have been signed,",
+        "not told anything at all,",
+        "saw the papers only on Friday.",
+    ]
+    french = "« Nous ne céderons pas », a-t-il dit.\n« La grève continue\nAutre paragraphe."
+    assert [french[s:e] for s, e in quotations(french)] == [
+        "Nous ne céderons pas",
+        "La grève continue",
+    ]
