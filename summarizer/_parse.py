@@ -30,8 +30,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from summarizer.exceptions import ConfigurationError
 from summarizer._quotes import quotations
+from summarizer.exceptions import ConfigurationError
 from summarizer.prompts import data_dir
 
 __all__ = [

@@ -14,13 +14,13 @@ __all__ = ["quotations"]
 
 # opening mark → the closing marks it accepts
 _PAIRS = {
-    "“": "”\"“",  # “…” and, in mixed copy, “…"; „…“ is handled by „ below
+    "“": '”"“',  # “…” and, in mixed copy, “…"; „…“ is handled by „ below
     "«": "»",
-    "„": "“”\"",
-    '"': "\"”",
+    "„": '“”"',
+    '"': '"”',
     "‹": "›",
 }
-_CLOSERS = frozenset("”»“\"›")
+_CLOSERS = frozenset('”»“"›')
 _MIN_WORDS = 3
 _BEFORE_OPEN = frozenset(" \t\n([{—–-/")  # what may stand before an opening mark
 
