@@ -401,17 +401,12 @@ class _Extractor:
     # -- contents
 
     def _clause(self, root: Any, skip: Iterable[Any] = ()) -> tuple[int, int]:
-        """Character span of ``root``'s subtree, minus leading punctuation and the subtrees
-        of ``skip`` when they sit at an edge."""
+        """Character span of ``root``'s subtree without the subtrees of ``skip``: the
+        contiguous run of tokens around the root, edge punctuation and a leading "that" off."""
         skipped = {t.i for s in skip for t in s.subtree}
         tokens = [t for t in root.subtree if t.i not in skipped]
-        while tokens and (tokens[0].is_punct or tokens[0].dep_ == "mark"):
-            tokens.pop(0)
-        while tokens and tokens[-1].is_punct and not tokens[-1].is_quote:
-            tokens.pop()
         if not tokens:
             return root.idx, root.idx
-        # keep the contiguous run around the root only
         ids = [t.i for t in tokens]
         at = ids.index(root.i) if root.i in ids else 0
         lo = hi = at
@@ -419,8 +414,14 @@ class _Extractor:
             lo -= 1
         while hi < len(ids) - 1 and ids[hi + 1] == ids[hi] + 1:
             hi += 1
-        first, last = tokens[lo], tokens[hi]
-        return first.idx, last.idx + len(last.text)
+        tokens = tokens[lo : hi + 1]
+        while tokens and (tokens[0].is_punct or tokens[0].dep_ == "mark"):
+            tokens.pop(0)
+        while tokens and tokens[-1].is_punct and not tokens[-1].is_quote:
+            tokens.pop()
+        if not tokens:
+            return root.idx, root.idx
+        return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
 
     def _content_of(self, verb: Any, others: set[int]) -> tuple[int, int] | None:
         """The complement clause of a reporting verb, or for an incise ("…, a indiqué la
@@ -464,18 +465,17 @@ class _Extractor:
                 if self._in_quote(token.idx):
                     continue
                 last = doc[token.i + n - 1]
-                # the source is the noun the relay word attaches to (UD: case) or governs
+                # UD marks "selon" as a case child of its noun: the source is its head, and
+                # the clause is the source's head. ClearNLP hangs "according to X" on the verb
+                # it modifies: the source is the object of "to", the clause that verb.
                 source = next((c for c in last.children if c.dep_ in ("pobj", "obj")), None)
-                if source is None and last.head.i != last.i and last.head.i > last.i:
-                    source = last.head
-                if source is None:
+                if source is not None:
+                    clause = token.head
+                elif last.dep_ == "case" and last.head.i > last.i:
+                    source, clause = last.head, last.head.head
+                else:
                     continue
-                clause = source.head if source.head.i != source.i else None
-                if last.dep_ != "case" and token.head.i != token.i:
-                    clause = token.head.head if token.head.i != token.i else None
-                    if token.head.dep_ == "prep" or token.dep_ == "prep":
-                        clause = token.head
-                if clause is None or (clause.i == clause.head.i and clause is source):
+                if clause.i in (source.i, token.i):
                     continue
                 relay_tokens = [t for t in doc[token.i : source.right_edge.i + 1]]
                 span = self._clause(clause, relay_tokens)

@@ -188,3 +188,12 @@ def test_quotations_pair_marks_by_position_in_mixed_copy() -> None:
         "Nous ne céderons pas",
         "La grève continue",
     ]
+
+
+@needs_en
+def test_according_to_relays_the_rest_of_the_clause() -> None:
+    text = "According to the audit office, the city overspent on the tram by a third."
+    (relay,) = _parsed(text, "en").attributions
+    assert relay.cue is not None and relay.cue.text == "According to"
+    assert relay.speaker_name == "audit office"
+    assert [c.text for c in relay.contents] == ["the city overspent on the tram by a third"]
