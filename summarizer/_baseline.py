@@ -7,6 +7,10 @@ finds no indirect speech and no events, so any model pipeline has to beat it whe
 Evidence and stance come from the packs' cue phrases alone ("unclear" without a cue), which
 is what the pipeline's ``basis: cue`` judgements do before any model is asked; commitment is
 always ``asserted`` (no grammar rule yet), the pipeline's default.
+
+:func:`parse_baseline_prediction` is the same baseline rebuilt on the parser front end
+(:mod:`summarizer._parse`): every attribution the parse finds, direct or indirect, with its
+resolved speaker. A language with no parser model falls back to the quotation rules above.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ import re
 from functools import cache
 from typing import Any
 
+from summarizer import _parse
 from summarizer._candidates import find_cues, name_pattern, not_names, outside_quotes, speech_verbs
 from summarizer._packs import every_pack, phrase_pattern
 from summarizer.grounding import AlignedText, Sentence, quoted_segments, segment
 
-__all__ = ["baseline_prediction"]
+__all__ = ["BASELINES", "baseline_prediction", "parse_baseline_prediction"]
 
 
 @cache
@@ -74,6 +79,34 @@ def baseline_prediction(doc_id: str, text: str, language: str | None = None) -> 
             }
         )
     return {"id": doc_id, "attributions": attributions, "events": []}
+
+
+def parse_baseline_prediction(
+    doc_id: str, text: str, language: str | None = None
+) -> dict[str, Any]:
+    """The parse-based baseline's prediction; the quotation baseline's where no parser is."""
+    parsed = _parse.parse(text, language)
+    if parsed is None:
+        return baseline_prediction(doc_id, text, language)
+    sentences = segment(text, language)
+    aligned = AlignedText(text)
+    attributions = []
+    for a in parsed.attributions:
+        at = _sentence_at(sentences, a.contents[0].start)
+        attributions.append(
+            {
+                "speaker": a.speaker_name,
+                "cue": a.cue.text if a.cue else None,
+                "content": " ".join(c.text for c in a.contents),
+                "evidence": _evidence(sentences, at, aligned),
+                "stance": _stance(sentences, at, aligned),
+            }
+        )
+    return {"id": doc_id, "attributions": attributions, "events": []}
+
+
+BASELINES = {"rules": baseline_prediction, "parse": parse_baseline_prediction}
+"""The baselines ``summarizer eval --baseline`` can score beside the model."""
 
 
 def _sentence_at(sentences: list[Sentence], offset: int) -> Sentence | None:

@@ -1,45 +1,36 @@
-"""A small language guesser: enough to pick the segmenter and tell the model the language.
+"""Which language an article is in: py3langid's character n-gram model, loaded on first use.
 
-It counts very common function words (and, for non-Latin scripts, the script). A caller who
-knows the language passes it and this is never used.
+Chosen over lingua-language-detector and the stopword guesser it replaces on 435 short news
+texts (headline to three lines; benchmarks/langid_compare.json): 0.982 right against lingua's
+0.993, but 0.4 ms a call instead of 7.8 ms and ~117 MB instead of ~1.3 GB resident, with no
+29 s load. The old guesser was right on 0.556: it called Ukrainian Russian, Polish, Romanian,
+Swedish, Turkish and Korean nothing, and most one- and two-line French texts nothing.
+A caller who knows the language passes it and this is never used.
 """
 
 from __future__ import annotations
 
-import re
+from functools import cache
+from typing import Any
 
 __all__ = ["detect_language"]
 
-_WORDS = {
-    "fr": "le la les des du un une et est que qui dans pour pas sur au aux avec ce il elle "
-    "a été ont selon",
-    "en": "the of and to in is that for on with as was were by it said from have has are this",
-    "de": "der die das und ist nicht mit den dem von zu ein eine sich auf des für im auch wurde",
-    "es": "el la los las de y que en un una por con para se del al es fue según",
-    "it": "il lo la gli le di e che in un una per con non del della è sono stato",
-    "pt": "o a os as de e que em um uma para com não do da é foi segundo",
-    "nl": "de het een en van in is dat op te met voor niet zijn werd",
-}
-_SETS = {lang: frozenset(words.split()) for lang, words in _WORDS.items()}
-_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
-_SCRIPTS = (
-    ("ru", re.compile(r"[\u0400-\u04FF]")),
-    ("ar", re.compile(r"[\u0600-\u06FF]")),
-    ("el", re.compile(r"[\u0370-\u03FF]")),
-    ("he", re.compile(r"[\u0590-\u05FF]")),
-    ("zh", re.compile(r"[\u4E00-\u9FFF]")),
-    ("ja", re.compile(r"[\u3040-\u30FF]")),
-)
+_SAMPLE = 20_000  # characters: more does not change the answer on an article, only the time
+_NO_LANGUAGE = frozenset({"und", "zxx"})  # py3langid's "no features" and "not language"
+
+
+@cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 def detect_language(text: str, default: str = "en") -> str:
-    """Best guess of ``text``'s language as a BCP-47 primary tag (``fr``, ``en``, ``ru`` …)."""
-    sample = text[:20_000]
-    letters = sum(ch.isalpha() for ch in sample) or 1
-    for lang, pattern in _SCRIPTS:
-        if len(pattern.findall(sample)) / letters > 0.3:
-            return lang
-    tokens = [t.casefold() for t in _TOKEN.findall(sample)]
-    scores = {lang: sum(t in words for t in tokens) for lang, words in _SETS.items()}
-    best = max(scores, key=lambda k: scores[k])
-    return best if scores[best] >= 3 else default
+    """Best guess of ``text``'s language as a BCP-47 primary tag (``fr``, ``en``, ``uk`` …);
+    ``default`` when the text has no letters to judge by."""
+    sample = text[:_SAMPLE]
+    if not any(ch.isalpha() for ch in sample):
+        return default
+    label, _confidence = _identifier().classify(sample)
+    return default if label in _NO_LANGUAGE else str(label)

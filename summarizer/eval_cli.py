@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from summarizer import prompts
-from summarizer._baseline import baseline_prediction
+from summarizer._baseline import BASELINES
 from summarizer._cli_options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
 from summarizer.batch import BatchOptions, BatchStats, Store, Throttle, run_batch
 from summarizer.batch._store import StoreBusyError
@@ -104,6 +104,8 @@ class EvalRun:
     capped: list[str] = field(default_factory=list)
     model: str | None = None
     prompt_version: str | None = None
+    baseline_name: str = "rules"
+    baseline_seconds: dict[str, float] = field(default_factory=dict)
 
     def scores(self, sim: Similarity = "overlap") -> dict[str, dict[str, Counts]]:
         out = {"baseline": score_documents(self.docs, self.baseline, sim)}
@@ -120,6 +122,8 @@ class EvalRun:
             "similarity": sim,
             "docs": len(self.docs),
             "seconds_per_doc": round(statistics.mean(self.seconds), 1) if self.seconds else None,
+            "baseline": self.baseline_name,
+            "baseline_seconds": {k: round(v, 3) for k, v in self.baseline_seconds.items()},
             "failed": self.failed,
             "statement_cap_hit": self.capped,
             "scores": {
@@ -141,14 +145,23 @@ async def evaluate(
     throttle: Throttle | None = None,
     retry_failed: bool = False,
     on_progress: Callable[[BatchStats], None] | None = None,
+    baseline: str = "rules",
 ) -> EvalRun:
-    """Predictions of the baseline and, given a store and a summarizer, of the pipeline.
+    """Predictions of the baseline (``rules`` or ``parse``) and, given a store and a
+    summarizer, of the pipeline.
 
     The gold documents go to :func:`run_batch` as a temporary JSONL (id, text, language,
     title), so articles already done in ``store`` under this model and prompts are reused.
     """
-    baseline = {d["id"]: baseline_prediction(d["id"], d["text"], d.get("lang")) for d in docs}
-    run = EvalRun(docs, None, baseline)
+    predict = BASELINES[baseline]
+    predictions: dict[str, dict[str, Any]] = {}
+    baseline_seconds: dict[str, float] = {}
+    for d in docs:
+        started = time.perf_counter()
+        predictions[d["id"]] = predict(d["id"], d["text"], d.get("lang"))
+        baseline_seconds[d["id"]] = time.perf_counter() - started
+    run = EvalRun(docs, None, predictions, baseline_name=baseline)
+    run.baseline_seconds = baseline_seconds
     if store is None or summarizer is None:
         return run
     run.model = summarizer.settings.model
@@ -286,6 +299,14 @@ def eval_command(
     baseline_only: Annotated[
         bool, typer.Option("--baseline-only", help="Score the rule baseline only; no model.")
     ] = False,
+    baseline: Annotated[
+        str,
+        typer.Option(
+            "--baseline",
+            help="Which rule baseline: rules (quotations and a nearby verb) or parse (the "
+            "spaCy parser front end; the rules where a language has no parser).",
+        ),
+    ] = "rules",
     similarity: Annotated[
         str, typer.Option("--sim", help="Content similarity: overlap (default) or jaccard.")
     ] = "overlap",
@@ -313,12 +334,17 @@ def eval_command(
         err.print(f"[red]error[/] (InputError): --sim {similarity!r}: use overlap or jaccard")
         raise typer.Exit(EXIT_INPUT)
     sim: Similarity = "overlap" if similarity == "overlap" else "jaccard"
+    if baseline not in BASELINES:
+        err.print(
+            f"[red]error[/] (InputError): --baseline {baseline!r}: use " + " or ".join(BASELINES)
+        )
+        raise typer.Exit(EXIT_INPUT)
     try:
         docs = select(load_gold(gold), limit, per_corpus, split)
         if not docs:
             raise InputError(f"{gold}: no gold documents with split {split!r}")
         run = _run(docs, store, baseline_only, retry_failed, model, base_url, max_reasks, timeout,
-                   quiet)  # fmt: skip
+                   quiet, baseline)  # fmt: skip
     except StoreBusyError as exc:
         err.print(f"[red]error[/] (StoreBusy): {exc.message}")
         raise typer.Exit(EXIT_BUSY) from None
@@ -345,7 +371,11 @@ def eval_command(
 
 def _facts(run: EvalRun) -> str:
     if run.pipeline is None:
-        return f"{len(run.docs)} documents, rule baseline only"
+        per_doc = statistics.mean(run.baseline_seconds.values()) if run.baseline_seconds else 0
+        return (
+            f"{len(run.docs)} documents, {run.baseline_name} baseline only, "
+            f"{per_doc:.2f} s per document"
+        )
     mean = f"{statistics.mean(run.seconds):.0f} s" if run.seconds else "–"
     facts = (
         f"{len(run.docs)} documents, model {run.model}, prompts {run.prompt_version}, "
@@ -368,9 +398,10 @@ def _run(
     max_reasks: int | None,
     timeout: float | None,
     quiet: bool,
+    baseline: str = "rules",
 ) -> EvalRun:
     if baseline_only:
-        return asyncio.run(evaluate(docs, None, None))
+        return asyncio.run(evaluate(docs, None, None, baseline=baseline))
     settings = Settings.resolve(
         model=model, base_url=base_url, max_reasks=max_reasks, timeout=timeout
     )
@@ -388,6 +419,7 @@ def _run(
                     throttle=throttle,
                     retry_failed=retry_failed,
                     on_progress=progress,
+                    baseline=baseline,
                 )
 
     try:

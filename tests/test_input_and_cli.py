@@ -53,6 +53,28 @@ def test_language_detection() -> None:
     assert detect_language((DATA / "kursk.fr.txt").read_text(encoding="utf-8")) == "fr"
     assert detect_language("The minister said that the report was wrong and that it was") == "en"
     assert detect_language("Президент заявил, что войска не будут") == "ru"
+    assert detect_language("12 345 — 67 %", default="fr") == "fr"  # nothing to judge by
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("uk", "Речник міністерства сказав, що переговори продовжаться наступного тижня."),
+        ("pl", "Rzecznik rządu oświadczył, że rozmowy będą kontynuowane w przyszłym tygodniu."),
+        ("ro", "Purtătorul de cuvânt a afirmat că discuțiile vor continua săptămâna viitoare."),
+        ("sv", "Talespersonen sa att samtalen fortsätter nästa vecka i huvudstaden."),
+        ("tr", "Sözcü, görüşmelerin önümüzdeki hafta devam edeceğini söyledi."),
+        ("ko", "대변인은 협상이 다음 주에도 계속될 것이라고 말했다."),
+        (
+            "fr",
+            "Grève à la SNCF\nLes syndicats appellent à cesser le travail jeudi.\nLa direction "
+            "dit regretter ce choix.",
+        ),
+    ],
+)
+def test_language_detection_beyond_the_old_stopword_lists(lang: str, text: str) -> None:
+    """The old guesser called these Russian, English or the default (issue 17)."""
+    assert detect_language(text, default="xx") == lang
 
 
 def test_dates_resolve_against_the_article_date() -> None:

