@@ -167,11 +167,11 @@ def _jsonl_lines(path: Path) -> int:
     """The items of a JSONL file: its non-blank lines (an unreadable file is one failed item)."""
     lines, at_start = 0, True
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:  # a FIFO or /dev/zero named *.jsonl: one item
             for raw in iter(lambda: handle.readline(_MAX_LINE + 1), b""):
                 lines += at_start and bool(raw.strip())  # a line over 20 MB is one item too
                 at_start = raw.endswith(b"\n")
-    except OSError:
+    except (OSError, InputError):
         return 1
     return lines
 
