@@ -123,7 +123,8 @@ def batch_command(
 ) -> None:
     """Summarize every new article under SOURCE…; resumable, idempotent, rate-limited.
 
-    Articles already done in the store under the same text, prompt version, schema and model
+    Articles already done in the store under the same text and run fingerprint (prompts,
+    language packs, rules, schemas, model and the settings that change results)
     are never sent again: rerunning a finished night makes no model request. After a crash or
     kill, run the same command again to finish the night. One failed article never stops the
     night; --retry-failed sends the failed ones again.

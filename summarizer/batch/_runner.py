@@ -1,7 +1,9 @@
 """The batch runner: stream inputs, skip what is done, summarize the rest, export from the store.
 
-Each article's run key is sha256(normalised text) + prompt version + schema hash + model, so a
-rerun of a finished night sends nothing, and a new model or prompt re-summarizes. An article is
+Each article's run key is sha256(normalised text) + the run fingerprint
+(:mod:`summarizer._fingerprint`: prompts, language packs, rules, parser models, schemas and the
+settings that change results), so a rerun of a finished night sends nothing, and a new model,
+prompt, pack or rule re-summarizes. An article is
 marked ``pending`` in the store before its first request and ``done``/``failed`` after its
 last, one commit each; output files are then *exported from the store* (written to a temporary
 file and renamed), so a crash at any point leaves either the old file or the complete new one,
@@ -28,6 +30,7 @@ from typing import Any
 
 from summarizer import prompts
 from summarizer._files import atomic_writer, write_atomic
+from summarizer._fingerprint import digest, fingerprint_parts
 from summarizer._input import text_sha256
 from summarizer.batch._inputs import (
     DEFAULT_EXCLUDES,
@@ -39,7 +42,6 @@ from summarizer.batch._inputs import (
 )
 from summarizer.batch._limits import Throttle
 from summarizer.batch._store import Row, Store
-from summarizer.config import Settings
 from summarizer.exceptions import (
     ProviderUnavailableError,
     SummarizerError,
@@ -146,8 +148,9 @@ def schema_hash() -> str:
     return hashlib.sha256(schema.encode()).hexdigest()[:16]
 
 
-def run_key(text_hash: str, prompt_version: str, schema: str, model: str) -> str:
-    return hashlib.sha256(f"{text_hash}|{prompt_version}|{schema}|{model}".encode()).hexdigest()
+def run_key(text_hash: str, fingerprint: str) -> str:
+    """The store key of an article: its text's hash under one run fingerprint."""
+    return hashlib.sha256(f"{text_hash}|{fingerprint}".encode()).hexdigest()
 
 
 async def run_batch(
@@ -167,10 +170,9 @@ async def run_batch(
     sources = list(sources)  # walked twice: counted for the progress total, then read
     settings = summarizer.settings
     version = prompts.prompt_version(PROMPTS)
-    if settings.max_statements != Settings.max_statements:
-        # A summary of another length is another result: it must not be reused for this one.
-        version += f"+statements={settings.max_statements or 'all'}"
     schema = schema_hash()
+    parts = fingerprint_parts(settings)
+    fingerprint = digest(parts)
     throttle = throttle or Throttle(options.concurrency)
     stats = BatchStats(concurrency=throttle.limit)
     stats.run_id = store.begin_run(
@@ -186,13 +188,15 @@ async def run_batch(
             "tpm": options.tpm,
             "retry_failed": options.retry_failed,
             "since": options.since.isoformat() if options.since else None,
+            "fingerprint": fingerprint,
+            "fingerprint_parts": parts,
         },
     )
     meta = {"model": settings.model, "prompt_version": version, "schema_hash": schema}
     queue: asyncio.Queue[tuple[str, Item, str] | None] = asyncio.Queue(
         maxsize=2 * throttle.max_concurrency
     )
-    run = _Run(store, summarizer, options, throttle, stats, meta, on_progress)
+    run = _Run(store, summarizer, options, throttle, stats, meta, fingerprint, on_progress)
     workers = [asyncio.create_task(run.worker(queue)) for _ in range(throttle.max_concurrency)]
     ticker = asyncio.create_task(run.tick())
     counting = asyncio.create_task(
@@ -246,6 +250,7 @@ class _Run:
     throttle: Throttle
     stats: BatchStats
     meta: dict[str, str]
+    fingerprint: str
     on_progress: Callable[[BatchStats], None] | None
     down_in_a_row: int = 0
     keys: set[str] = field(default_factory=set)  # in flight in this run
@@ -310,8 +315,7 @@ class _Run:
             # A file name need not be UTF-8 (lone surrogates in Python): hash what it is.
             source = item.source.encode("utf-8", "surrogatepass")
             return "input:" + hashlib.sha256(source).hexdigest()
-        m = self.meta
-        return run_key(text_sha256(text), m["prompt_version"], m["schema_hash"], m["model"])
+        return run_key(text_sha256(text), self.fingerprint)
 
     async def worker(self, queue: asyncio.Queue[tuple[str, Item, str] | None]) -> None:
         while (job := await queue.get()) is not None:

@@ -14,7 +14,7 @@ The async methods (``astart``, ``afinish``) return when the write is durable.
 
 Tables:
 
-* ``articles``: one row per run key (text hash + prompt version + schema hash + model):
+* ``articles``: one row per run key (text hash + run fingerprint, ``summarizer/_fingerprint.py``):
   ``state`` is ``pending`` (started, not finished), ``done`` (``result`` holds the
   ``ArticleSummary`` JSON) or ``failed`` (``error_type``, ``error_message``), with usage and
   timings, and the (normalised) ``text`` the summary's character offsets point into, so any

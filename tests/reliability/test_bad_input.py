@@ -281,7 +281,7 @@ def test_100k_one_line_articles_are_read_checked_and_keyed_in_bounded_time(
         except InputError as exc:
             failed.append((item.article_id, exc.message))
             continue
-        keys.add(run_key(text, "p", "s", "m"))
+        keys.add(run_key(text, "f"))
     elapsed = time.monotonic() - started
     assert len(keys) == n  # every article read, distinct
     assert [f[0] for f in failed] == ["bad", f"{path}:{n + 2}"]
