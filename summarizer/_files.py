@@ -10,14 +10,29 @@ can be read by colleagues and a web server.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-__all__ = ["atomic_writer", "current_umask", "write_atomic"]
+__all__ = ["atomic_writer", "current_umask", "unwritable", "write_atomic"]
+
+_ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+)
+_ENVIRONMENT_SQLITE = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PERM,
+    }
+)
 
 _UMASK_LOCK = threading.Lock()
 
@@ -58,3 +73,24 @@ def write_atomic(path: Path, content: str) -> None:
     """Replace ``path`` with ``content``, atomically, with the umask's mode."""
     with atomic_writer(path) as handle:
         handle.write(content)
+
+
+def unwritable(exc: BaseException | None) -> str | None:
+    """Why ``exc`` (or an error it was raised from) says the disk cannot take our writes (full,
+    over quota or a file-size limit, read-only, no permission, failing), or None when it does
+    not: such an error stops a batch night, since every later article would meet it too."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS:
+            where = f" ({exc.filename})" if exc.filename else ""
+            return f"{exc.strerror or errno.errorcode.get(exc.errno or 0, exc)}{where}"
+        code = getattr(exc, "sqlite_errorcode", None)
+        if (
+            isinstance(exc, sqlite3.Error)
+            and code is not None
+            and code & 0xFF in _ENVIRONMENT_SQLITE
+        ):
+            return str(exc)
+        exc = exc.__cause__
+        seen += 1
+    return None

@@ -16,21 +16,37 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from summarizer._cli_options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
 from summarizer.batch._limits import Throttle
 from summarizer.batch._openai_batch import cancel_batches, run_openai_batch
 from summarizer.batch._report import _duration
-from summarizer.batch._runner import BatchAborted, BatchOptions, BatchStats, run_batch
-from summarizer.batch._store import Store, StoreBusyError
+from summarizer.batch._runner import (
+    BatchAborted,
+    BatchOptions,
+    BatchStats,
+    NightUnwritable,
+    run_batch,
+)
+from summarizer.batch._store import Store, StoreBusyError, StoreUnwritableError
 from summarizer.config import Settings
 from summarizer.exceptions import ConfigurationError, InputError, SummarizerError
 from summarizer.pipeline import Summarizer
 
-__all__ = ["EXIT_BUSY", "EXIT_TOO_MANY_FAILED", "batch_command"]
+__all__ = ["EXIT_BUSY", "EXIT_TOO_MANY_FAILED", "EXIT_UNWRITABLE", "batch_command", "exit_code"]
 
-EXIT_INPUT, EXIT_PROVIDER, EXIT_TOO_MANY_FAILED, EXIT_BUSY = 3, 4, 6, 7
+EXIT_INPUT, EXIT_PROVIDER, EXIT_TOO_MANY_FAILED, EXIT_BUSY, EXIT_UNWRITABLE = 3, 4, 6, 7, 8
+EXIT_CODES: tuple[tuple[type[SummarizerError], int, str], ...] = (
+    (StoreBusyError, EXIT_BUSY, "StoreBusy"),
+    (StoreUnwritableError, EXIT_UNWRITABLE, "Unwritable"),
+    (NightUnwritable, EXIT_UNWRITABLE, "Unwritable"),
+    (InputError, EXIT_INPUT, "InputError"),
+    (SummarizerError, EXIT_PROVIDER, ""),
+)
+"""The exit code of each error that ends a night, first match wins, and the name its line shows
+(the exception's own when empty)."""
 _LOG_EVERY = 10.0
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -134,7 +150,8 @@ def batch_command(
 
     Exit codes: 0 ok · 3 input error (no such source, bad --since) · 4 configuration or
     provider error that stopped the night · 6 more than --max-failed of the articles failed ·
-    7 another run holds the store.
+    7 another run holds the store · 8 the store or an output cannot be written (disk full,
+    read-only or unwritable folder): the night stops at once, finished articles are kept.
     """
     missing = [str(s) for s in sources if not s.exists()]
     if missing:
@@ -181,9 +198,6 @@ def batch_command(
     mode = _ApiBatchMode(wait, poll_interval, cancel) if api_batch else None
     try:
         stats = _run(sources, store, settings, options, quiet=quiet, api_batch=mode)
-    except StoreBusyError as exc:
-        err.print(f"[red]error[/] (StoreBusy): {exc.message}")
-        raise typer.Exit(EXIT_BUSY) from None
     except KeyboardInterrupt:
         err.print(
             "interrupted: finished articles are saved in the store; run the same command "
@@ -193,8 +207,9 @@ def batch_command(
     except SummarizerError as exc:
         if verbose:
             err.print_exception()
-        err.print(f"[red]error[/] ({type(exc).__name__}): {exc.message}")
-        raise typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_PROVIDER) from None
+        code, name = exit_code(exc)
+        err.print(f"[red]error[/] ({name}): {escape(exc.message)}")
+        raise typer.Exit(code) from None
     if stats is None:
         return  # --cancel said what it did
     if not quiet:
@@ -205,6 +220,14 @@ def batch_command(
             f"over --max-failed {max_failed:.1%}; see `summarizer report {store}`"
         )
         raise typer.Exit(EXIT_TOO_MANY_FAILED)
+
+
+def exit_code(exc: SummarizerError) -> tuple[int, str]:
+    """The exit code of ``exc`` and the name its error line shows (see :data:`EXIT_CODES`)."""
+    for kind, code, name in EXIT_CODES:
+        if isinstance(exc, kind):
+            return code, name or type(exc).__name__
+    return EXIT_PROVIDER, type(exc).__name__
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from summarizer import prompts
-from summarizer._files import atomic_writer, write_atomic
+from summarizer._files import atomic_writer, unwritable, write_atomic
 from summarizer._fingerprint import digest, fingerprint_parts
 from summarizer._input import text_sha256
 from summarizer.batch._inputs import (
@@ -42,7 +42,9 @@ from summarizer.batch._inputs import (
 )
 from summarizer.batch._limits import Throttle
 from summarizer.batch._store import Row, Store
+from summarizer.config import Settings
 from summarizer.exceptions import (
+    ProviderError,
     ProviderUnavailableError,
     SummarizerError,
     fails_every_input,
@@ -56,6 +58,7 @@ __all__ = [
     "BatchAborted",
     "BatchOptions",
     "BatchStats",
+    "NightUnwritable",
     "run_batch",
     "run_key",
     "schema_hash",
@@ -71,8 +74,16 @@ _DOWN_IN_A_ROW = 20
 _TICK = 5.0
 
 
+_INT64 = 2**63 - 1  # what SQLite (and any honest token count) holds
+
+
 class BatchAborted(SummarizerError):
     """The night was stopped early because no further article could succeed."""
+
+
+class NightUnwritable(BatchAborted):
+    """The night was stopped because its store or outputs cannot be written (disk full,
+    read-only or unwritable folder): every later article would be paid for and lost."""
 
 
 class ArticleDeferred(BaseException):
@@ -122,7 +133,13 @@ class BatchStats:
     concurrency: int = 0
     rate_limited: int = 0
     aborted: str | None = None
+    stopped_by: str | None = None  # the BatchAborted subclass that ends the night, by name
     failed_share: float = 0.0
+
+    def stop(self, reason: str, by: type[BatchAborted] = BatchAborted) -> None:
+        """Stop the night (the first reason given stands): no further article is started."""
+        if self.aborted is None:
+            self.aborted, self.stopped_by = reason, by.__name__
 
     @property
     def elapsed(self) -> float:
@@ -175,10 +192,46 @@ async def run_batch(
     fingerprint = digest(parts)
     throttle = throttle or Throttle(options.concurrency)
     stats = BatchStats(concurrency=throttle.limit)
-    stats.run_id = store.begin_run(
+    meta = {"model": settings.model, "prompt_version": version, "schema_hash": schema}
+    queue: asyncio.Queue[tuple[str, Item, str] | None] = asyncio.Queue(
+        maxsize=2 * throttle.max_concurrency
+    )
+    run = _Run(store, summarizer, options, throttle, stats, meta, fingerprint, on_progress)
+    try:
+        stats.run_id = _begin(store, summarizer.settings, options, meta, parts)
+        await run.night(sources, queue)
+        counts = store.counts(stats.run_id)
+        total = sum(counts.values())
+        stats.failed_share = counts["failed"] / total if total else 0.0
+        if options.out is not None:
+            export_jsonl(store, stats.run_id, options.out)
+        stats.finished = True
+        store.finish_run(
+            stats.run_id, {**counts, **_counters(stats), "usage": stats.usage.model_dump()}
+        )
+    except Exception as exc:
+        reason = unwritable(exc)
+        if reason is None:
+            raise
+        stats.stop(_unwritable_reason(reason), NightUnwritable)
+    run.report()
+    if stats.aborted is not None:
+        raise _STOPS.get(stats.stopped_by or "", BatchAborted)(stats.aborted)
+    return stats
+
+
+def _begin(
+    store: Store,
+    settings: Settings,
+    options: BatchOptions,
+    meta: dict[str, str],
+    parts: dict[str, Any],
+) -> int:
+    """Record the run and what decides its results (the fingerprint and its parts)."""
+    return store.begin_run(
         model=settings.model,
-        prompt_version=version,
-        schema_hash=schema,
+        prompt_version=meta["prompt_version"],
+        schema_hash=meta["schema_hash"],
         settings={
             "backend": settings.backend,
             "model": settings.model,
@@ -188,46 +241,20 @@ async def run_batch(
             "tpm": options.tpm,
             "retry_failed": options.retry_failed,
             "since": options.since.isoformat() if options.since else None,
-            "fingerprint": fingerprint,
+            "fingerprint": digest(parts),
             "fingerprint_parts": parts,
         },
     )
-    meta = {"model": settings.model, "prompt_version": version, "schema_hash": schema}
-    queue: asyncio.Queue[tuple[str, Item, str] | None] = asyncio.Queue(
-        maxsize=2 * throttle.max_concurrency
+
+
+def _unwritable_reason(reason: str) -> str:
+    return (
+        f"stopped: cannot write the night's outputs or store ({reason}); the articles finished "
+        "before are kept: free space or fix the permissions, then run the same command again"
     )
-    run = _Run(store, summarizer, options, throttle, stats, meta, fingerprint, on_progress)
-    workers = [asyncio.create_task(run.worker(queue)) for _ in range(throttle.max_concurrency)]
-    ticker = asyncio.create_task(run.tick())
-    counting = asyncio.create_task(
-        asyncio.to_thread(count_items, sources, options.patterns, options.excludes)
-    )
-    counting.add_done_callback(run.counted)
-    try:
-        await run.produce(sources, queue)
-        if not counting.done() and stats.aborted is None:
-            counting.cancel()  # every input is read: the total is known without the count
-            stats.total = stats.seen + stats.filtered
-        for _ in workers:
-            await queue.put(None)
-        await asyncio.gather(*workers)
-    finally:
-        for task in (*workers, ticker, counting):
-            task.cancel()
-        await asyncio.gather(*workers, ticker, counting, return_exceptions=True)
-    counts = store.counts(stats.run_id)
-    total = sum(counts.values())
-    stats.failed_share = counts["failed"] / total if total else 0.0
-    if options.out is not None:
-        export_jsonl(store, stats.run_id, options.out)
-    stats.finished = True
-    store.finish_run(
-        stats.run_id, {**counts, **_counters(stats), "usage": stats.usage.model_dump()}
-    )
-    run.report()
-    if stats.aborted is not None:
-        raise BatchAborted(stats.aborted)
-    return stats
+
+
+_STOPS: dict[str, type[BatchAborted]] = {c.__name__: c for c in (BatchAborted, NightUnwritable)}
 
 
 def _counters(stats: BatchStats) -> dict[str, int]:
@@ -254,6 +281,34 @@ class _Run:
     on_progress: Callable[[BatchStats], None] | None
     down_in_a_row: int = 0
     keys: set[str] = field(default_factory=set)  # in flight in this run
+
+    async def night(
+        self,
+        sources: list[str | os.PathLike[str]],
+        queue: asyncio.Queue[tuple[str, Item, str] | None],
+    ) -> None:
+        """Read the inputs into ``queue`` while the workers summarize from it."""
+        stats, options = self.stats, self.options
+        workers = [
+            asyncio.create_task(self.worker(queue)) for _ in range(self.throttle.max_concurrency)
+        ]
+        ticker = asyncio.create_task(self.tick())
+        counting = asyncio.create_task(
+            asyncio.to_thread(count_items, sources, options.patterns, options.excludes)
+        )
+        counting.add_done_callback(self.counted)
+        try:
+            await self.produce(sources, queue)
+            if not counting.done() and stats.aborted is None:
+                counting.cancel()  # every input is read: the total is known without the count
+                stats.total = stats.seen + stats.filtered
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+        finally:
+            for task in (*workers, ticker, counting):
+                task.cancel()
+            await asyncio.gather(*workers, ticker, counting, return_exceptions=True)
 
     def report(self) -> None:
         self.stats.concurrency = self.throttle.limit
@@ -318,9 +373,28 @@ class _Run:
         return run_key(text_sha256(text), self.fingerprint)
 
     async def worker(self, queue: asyncio.Queue[tuple[str, Item, str] | None]) -> None:
+        """Summarize jobs until the ``None`` at the end. A worker never dies of an error: the
+        producer would then wait for ever on a full queue. An error of the disk stops the
+        night (every later article would meet it); any other is its article's failure."""
         while (job := await queue.get()) is not None:
             if self.stats.aborted is None:
-                await self._one(*job)
+                try:
+                    await self._one(*job)
+                except Exception as exc:
+                    await self._worker_error(job[0], exc)
+
+    async def _worker_error(self, key: str, exc: Exception) -> None:
+        reason = unwritable(exc)
+        if reason is None:
+            found = self.store.get(key)
+            if found is not None and found.state == "done":
+                return  # paid for and kept: a rerun writes the files it lacks
+            try:  # recorded as the article's failure, its usage unknown
+                await self._failed(key, exc, time.monotonic(), Usage())
+                return
+            except Exception as again:
+                reason = unwritable(again) or f"{type(again).__name__}: {again}"
+        self.stats.stop(_unwritable_reason(reason), NightUnwritable)
 
     async def _one(self, key: str, item: Item, text: str) -> None:
         stats, store = self.stats, self.store
@@ -371,18 +445,30 @@ class _Run:
                 await self._failed(key, exc, started, batch)
                 return
         self.down_in_a_row = 0
-        result = summary.model_dump_json()
         usage = summary.provenance.usage
+        if _overflows(usage):
+            error = ProviderError(
+                f"the model endpoint reported impossible usage ({_usage_text(usage)}); "
+                "the summary is not kept",
+                usage=usage,
+            )
+            await self._failed(key, error, started, batch)
+            return
+        result = summary.model_dump_json()
         await store.afinish(key, usage=usage, result=result, batch=batch)
-        if self.options.out_dir is not None:
-            write_atomic(self.options.out_dir / safe_name(item.article_id), result + "\n")
         stats.done += 1
         _add(stats.usage, usage)
+        if self.options.out_dir is not None:
+            write_atomic(self.options.out_dir / safe_name(item.article_id), result + "\n")
 
     async def _failed(self, key: str, exc: Exception, started: float, batch: Usage) -> None:
         stats = self.stats
         usage = getattr(exc, "usage", None) or Usage()
         usage = usage.model_copy(update={"seconds": round(time.monotonic() - started, 3)})
+        if _overflows(usage):  # a count no store holds is no count: the tokens are unknown
+            usage = usage.model_copy(update={"prompt_tokens": 0, "completion_tokens": 0})
+        if _overflows(batch):
+            batch = Usage()
         kind = type(exc).__name__
         message = exc.message if isinstance(exc, SummarizerError) else f"{kind}: {exc}"
         await self.store.afinish(key, usage=usage, error=(kind, message[:2000]), batch=batch)
@@ -390,11 +476,11 @@ class _Run:
         stats.failures[kind] = stats.failures.get(kind, 0) + 1
         _add(stats.usage, usage)
         if fails_every_input(exc):
-            stats.aborted = f"stopped: {message} (every other article would fail the same way)"
+            stats.stop(f"stopped: {message} (every other article would fail the same way)")
         elif isinstance(exc, ProviderUnavailableError):
             self.down_in_a_row += 1
             if self.down_in_a_row >= _DOWN_IN_A_ROW:
-                stats.aborted = (
+                stats.stop(
                     f"stopped: the model endpoint failed {self.down_in_a_row} articles in a row "
                     f"(last: {message}); rerun later, finished articles are kept"
                 )
@@ -423,8 +509,20 @@ def _taken(row: Row, run_id: int, retry_failed: bool) -> bool:
     return row.run_id == run_id or row.state == "done" or not retry_failed
 
 
+_COUNTS = ("prompt_tokens", "completion_tokens", "requests", "transport_retries", "reasks")
+
+
+def _overflows(usage: Usage) -> bool:
+    """Whether a count of ``usage`` (as an endpoint reported it) is beyond any real one."""
+    return any(not 0 <= getattr(usage, name) <= _INT64 for name in _COUNTS)
+
+
+def _usage_text(usage: Usage) -> str:
+    return ", ".join(f"{name}={getattr(usage, name)}" for name in _COUNTS[:2])
+
+
 def _add(total: Usage, usage: Usage) -> None:
-    for name in ("prompt_tokens", "completion_tokens", "requests", "transport_retries", "reasks"):
+    for name in _COUNTS:
         setattr(total, name, getattr(total, name) + getattr(usage, name))
 
 

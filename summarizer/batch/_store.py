@@ -44,10 +44,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from summarizer._files import unwritable
 from summarizer.exceptions import ConfigurationError
 from summarizer.models import Usage
 
-__all__ = ["APPLICATION_ID", "Row", "Store", "StoreBusyError", "StoreError"]
+__all__ = [
+    "APPLICATION_ID",
+    "Row",
+    "Store",
+    "StoreBusyError",
+    "StoreError",
+    "StoreUnwritableError",
+]
 
 APPLICATION_ID = 0x53554D5A  # "SUMZ"
 SCHEMA_VERSION = 3
@@ -136,6 +144,21 @@ class StoreBusyError(StoreError):
     """Another run holds the store's lock."""
 
 
+class StoreUnwritableError(StoreError):
+    """The store cannot be written where it is: disk full, read-only folder, no permission."""
+
+
+def _unwritable_error(path: Path, exc: BaseException) -> StoreError:
+    """``exc`` as the store error to raise: unwritable (the night stops) or not (one write)."""
+    reason = unwritable(exc)
+    if reason is not None:
+        error: StoreError = StoreUnwritableError(f"cannot write the batch store {path}: {reason}")
+    else:
+        error = StoreError(f"cannot write the batch store ({type(exc).__name__}: {exc})")
+    error.__cause__ = exc
+    return error
+
+
 @dataclass(frozen=True)
 class Row:
     """What the store knows about one run key."""
@@ -176,7 +199,10 @@ class Store:
         if self.readonly:  # a report, maybe while the night runs: no lock, no write, no check
             self._db = _connect_readonly(self.path)
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _unwritable_error(self.path, exc) from exc
         if self._lock_wanted:
             self._lock_fd = _take_lock(self.path)
         try:
@@ -370,6 +396,7 @@ class _Writer:
         self._queue: queue.SimpleQueue[tuple[str, Any, bool, Future[int]] | None] = (
             queue.SimpleQueue()
         )
+        self._path = path
         self._db = _connect(path, check=False)
         self._thread = threading.Thread(target=self._run, name="summarizer-store", daemon=True)
         self._thread.start()
@@ -410,8 +437,11 @@ class _Writer:
                     for sql, args, many, _ in group
                 ]
         except Exception as exc:  # the thread must outlive any error, or every writer hangs
-            hint = "; is the disk full?" if isinstance(exc, sqlite3.Error) else ""
-            error = StoreError(f"cannot write the batch store ({type(exc).__name__}: {exc}){hint}")
+            error = _unwritable_error(self._path, exc)
+            if len(group) > 1 and not isinstance(error, StoreUnwritableError):
+                for one in group:  # one bad write (a number too big…) fails alone
+                    self._commit([one])
+                return
             for *_, done in group:
                 done.set_exception(error)
             return
@@ -441,7 +471,10 @@ def _storable(value: Any) -> Any:
 
 def _take_lock(path: Path) -> int:
     lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise _unwritable_error(path, exc) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -522,6 +555,8 @@ def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
                 f"it with `sqlite3 {path} .recover`"
             )
     except sqlite3.DatabaseError as exc:
+        if unwritable(exc) is not None:
+            raise _unwritable_error(path, exc) from exc
         raise StoreError(
             f"{path} cannot be opened as a batch store ({exc}); it may be corrupted or not a "
             "SQLite file. It is left untouched: move it aside or choose another --store path"
