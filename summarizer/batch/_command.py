@@ -379,6 +379,7 @@ def _summary_line(stats: BatchStats, store: Path, out: Path | None) -> str:
         f"{stats.skipped_done} already done, {stats.skipped_failed} failed before (not retried), "
         f"{stats.duplicates} duplicates, {stats.filtered} before --since"
         + (f", {stats.deferred} waiting for the Batch API" if stats.deferred else "")
+        + (f", {stats.restored} missing --out-dir files written again" if stats.restored else "")
         + "; "
         f"{stats.usage.requests} requests, {stats.usage.total_tokens:,} tokens in "
         f"{stats.elapsed:.1f} s{written}. Report: summarizer report {store}"

@@ -126,6 +126,7 @@ class BatchStats:
     duplicates: int = 0
     deferred: int = 0
     filtered: int = 0
+    restored: int = 0  # --out-dir files of articles done before, written again (were missing)
     usage: Usage = field(default_factory=Usage)
     failures: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
@@ -266,6 +267,7 @@ def _counters(stats: BatchStats) -> dict[str, int]:
         "duplicates": stats.duplicates,
         "deferred": stats.deferred,
         "filtered": stats.filtered,
+        "restored": stats.restored,
     }
 
 
@@ -352,6 +354,8 @@ class _Run:
             state = found.state if found is not None else None
             if state == "done":
                 stats.skipped_done += 1
+                if found is not None and found.result is not None:
+                    self._restore_file(item, found.result)
             elif state == "failed" and not self.options.retry_failed:
                 stats.skipped_failed += 1
             elif state != "failed" and self.options.retry_failed:
@@ -364,6 +368,17 @@ class _Run:
                 self.report()
                 await asyncio.sleep(0)  # let workers run while a long skip streams by
         store.add_items(stats.run_id, pending)
+
+    def _restore_file(self, item: Item, result: str) -> None:
+        """Write a done article's ``--out-dir`` file if it is missing: a night stopped (or
+        killed) between an article's commit and its file leaves none, and the rerun that skips
+        the article must not leave it without one."""
+        if self.options.out_dir is None:
+            return
+        path = self.options.out_dir / safe_name(item.article_id)
+        if not path.exists():
+            write_atomic(path, result + "\n")
+            self.stats.restored += 1
 
     def _key(self, item: Item, text: str | None) -> str:
         if text is None:  # unreadable input: keyed by where it came from
