@@ -470,7 +470,11 @@ def _storable(value: Any) -> Any:
 
 
 def _take_lock(path: Path) -> int:
-    lock_path = path.with_name(path.name + ".lock")
+    """Lock the store for this run: a lock file beside the file the path *resolves* to, so a
+    second run reaching the same store through a symlink (of the file or of a folder on the
+    way) meets the same lock instead of one of its own."""
+    real = Path(os.path.realpath(path))
+    lock_path = real.with_name(real.name + ".lock")
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
