@@ -58,6 +58,8 @@ class Item:
     article: ArticleInput | None = None
     error: InputError | None = None
     modified: dt.date | None = None
+    origin: str = ""
+    """The input file the item came from (a JSONL feed for its lines); ``source`` if empty."""
 
     @property
     def date(self) -> dt.date | None:
@@ -207,14 +209,14 @@ def _jsonl(path: Path) -> Iterator[Item]:
                         raw = handle.readline(_MAX_LINE)
                     yield Item(where, where, error=InputError(f"{where}: line over 20 MB"))
                     continue
-                yield _jsonl_line(raw, where)
+                yield _jsonl_line(raw, where, str(path))
         except OSError as exc:  # the disk failed mid-file: the lines read so far stand
             where = f"{path}:{number + 1}"
             reason = f"{where}: cannot be read ({exc.strerror or exc})"
             yield Item(where, where, error=InputError(reason))
 
 
-def _jsonl_line(raw: bytes, where: str) -> Item:
+def _jsonl_line(raw: bytes, where: str, origin: str) -> Item:
     try:
         text = raw.decode("utf-8")
         article = _json(text, where)
@@ -226,4 +228,4 @@ def _jsonl_line(raw: bytes, where: str) -> Item:
     except Exception as exc:  # one poison line is that line's failure, not the night's
         return Item(where, where, error=parse_failure(where, exc))
     article_id = str(found) if found not in (None, "") else where
-    return Item(article_id, where, article=article)
+    return Item(article_id, where, article=article, origin=origin)

@@ -375,7 +375,7 @@ class _Run:
         the article must not leave it without one."""
         if self.options.out_dir is None:
             return
-        path = self.options.out_dir / safe_name(item.article_id)
+        path = self.options.out_dir / _file_name(item)
         if not path.exists():
             write_atomic(path, result + "\n")
             self.stats.restored += 1
@@ -474,7 +474,7 @@ class _Run:
         stats.done += 1
         _add(stats.usage, usage)
         if self.options.out_dir is not None:
-            write_atomic(self.options.out_dir / safe_name(item.article_id), result + "\n")
+            write_atomic(self.options.out_dir / _file_name(item), result + "\n")
 
     async def _failed(self, key: str, exc: Exception, started: float, batch: Usage) -> None:
         stats = self.stats
@@ -544,16 +544,25 @@ def _add(total: Usage, usage: Usage) -> None:
 # --- outputs ------------------------------------------------------------------------------------
 
 
-def safe_name(article_id: str) -> str:
+def safe_name(article_id: str, origin: str = "") -> str:
     """A file name for an article id that cannot leave the output directory.
 
     Ids come from input files and JSONL lines (untrusted): separators, ``..``, NUL and
-    control characters are replaced, and a hash of the id keeps distinct ids distinct.
+    control characters are replaced, and a hash of the id and of the input it came from
+    (``origin``: the feed for a JSONL line) keeps distinct articles distinct: the same id in
+    two feeds gets two files.
     """
-    digest = hashlib.sha256(article_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    named = f"{origin}\0{article_id}".encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(named).hexdigest()[:10]
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in article_id)
     stem = stem.strip("._")[:80] or "article"
     return f"{stem}.{digest}.json"
+
+
+def _file_name(item: Item) -> str:
+    """The ``--out-dir`` name of ``item``: its id, and its input by absolute path (the same
+    whatever folder the night is started from)."""
+    return safe_name(item.article_id, os.path.abspath(item.origin or item.source))
 
 
 def export_jsonl(store: Store, run_id: int, path: Path) -> int:

@@ -262,7 +262,8 @@ def test_output_files_named_from_ids_stay_in_the_out_dir(tmp_path: Path, fake: F
     out_dir.mkdir()
     outside = tmp_path / "outside.json"
     outside.write_text("precious", encoding="utf-8")
-    (out_dir / safe_name("victim")).symlink_to(outside)  # planted at a predictable name
+    planted = safe_name("victim", str(feed.absolute()))  # a predictable name
+    (out_dir / planted).symlink_to(outside)
     result = runner.invoke(
         app,
         ["batch", str(feed), "--store", str(tmp_path / "night.db"), "--out-dir", str(out_dir)],
