@@ -32,6 +32,7 @@ from summarizer import prompts
 from summarizer._files import atomic_writer, unwritable, write_atomic
 from summarizer._fingerprint import digest, fingerprint_parts
 from summarizer._input import text_sha256
+from summarizer._output import check_writable
 from summarizer.batch._inputs import (
     DEFAULT_EXCLUDES,
     DEFAULT_PATTERNS,
@@ -44,6 +45,7 @@ from summarizer.batch._limits import Throttle
 from summarizer.batch._store import Row, Store
 from summarizer.config import Settings
 from summarizer.exceptions import (
+    InputError,
     ProviderError,
     ProviderUnavailableError,
     SummarizerError,
@@ -185,6 +187,7 @@ async def run_batch(
     ``summarizer`` should have been built with ``gate=throttle`` so that each request
     respects the limits; the throttle's article slots bound the articles in flight.
     """
+    check_outputs(options)
     sources = list(sources)  # walked twice: counted for the progress total, then read
     settings = summarizer.settings
     version = prompts.prompt_version(PROMPTS)
@@ -219,6 +222,17 @@ async def run_batch(
     if stats.aborted is not None:
         raise _STOPS.get(stats.stopped_by or "", BatchAborted)(stats.aborted)
     return stats
+
+
+def check_outputs(options: BatchOptions) -> None:
+    """Raise :class:`NightUnwritable` before any request when ``--out`` or ``--out-dir``
+    cannot be written: a night must not pay for summaries it then cannot write."""
+    wanted = [options.out, options.out_dir and options.out_dir / "article.json"]
+    for path in (p for p in wanted if p is not None):
+        try:
+            check_writable(path)
+        except InputError as exc:
+            raise NightUnwritable(f"stopped before the first article: {exc.message}") from None
 
 
 def _begin(

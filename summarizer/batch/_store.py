@@ -35,7 +35,9 @@ import fcntl
 import json
 import os
 import queue
+import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -185,6 +187,7 @@ class Store:
         self._lock_fd: int | None = None
         self._db: sqlite3.Connection | None = None
         self._writer: _Writer | None = None
+        self._scratch: list[Path] = []  # copies a read-only store was read from
 
     def __enter__(self) -> Store:
         self.open()
@@ -197,7 +200,7 @@ class Store:
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a directory; give a file path for the store")
         if self.readonly:  # a report, maybe while the night runs: no lock, no write, no check
-            self._db = _connect_readonly(self.path)
+            self._db = _connect_readonly(self.path, self._scratch)
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,6 +224,8 @@ class Store:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing releases the flock
             self._lock_fd = None
+        while self._scratch:
+            shutil.rmtree(self._scratch.pop(), ignore_errors=True)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -512,18 +517,56 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
-def _connect_readonly(path: Path) -> sqlite3.Connection:
+def _connect_readonly(path: Path, scratch: list[Path]) -> sqlite3.Connection:
+    """A read-only connection to the store at ``path``, wherever it lies.
+
+    SQLite reads a WAL store through its ``-shm`` file, which it must create when it is not
+    there: in a folder we may not write (a store copied to a read-only share, a colleague's
+    folder) that fails. Then, with no ``-wal`` file (or an empty one: the last writer closed
+    cleanly) every commit is in the main file, read as ``immutable``; with one, its commits
+    are only there, so the store and its WAL are copied to a temporary folder (appended to
+    ``scratch``, removed on close) and read from the copy."""
     if not path.is_file():
         raise StoreError(f"{path} does not exist; give the --store file of a batch run")
+    uri = path.absolute().as_uri()
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            db = _open_uri(f"{uri}?mode=ro")
+        except sqlite3.DatabaseError as exc:
+            if unwritable(exc) is None:
+                raise
+            wal = path.with_name(path.name + "-wal")
+            if wal.is_file() and wal.stat().st_size > 0:
+                db = _open_uri(_copied(path, wal, scratch).as_uri())
+            else:
+                db = _open_uri(f"{uri}?mode=ro&immutable=1")
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, OSError) as exc:
         raise StoreError(f"{path} cannot be read as a batch store ({exc})") from exc
     if app_id != APPLICATION_ID:
         db.close()
         raise StoreError(f"{path} is not a summarizer batch store (application_id {app_id:#x})")
     return db
+
+
+def _open_uri(uri: str) -> sqlite3.Connection:
+    """Open ``uri`` and read its schema, where a read-only open fails when it must."""
+    db = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _copied(path: Path, wal: Path, scratch: list[Path]) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="summarizer-store-"))
+    scratch.append(folder)
+    copy = folder / path.name
+    shutil.copyfile(path, copy)  # the main file first: a commit since is in the WAL
+    shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+    return copy
 
 
 def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
