@@ -28,6 +28,7 @@ from summarizer.batch._runner import (
     BatchOptions,
     BatchStats,
     NightUnwritable,
+    RepeatedFailure,
     run_batch,
 )
 from summarizer.batch._store import Store, StoreBusyError, StoreUnwritableError
@@ -35,13 +36,22 @@ from summarizer.config import Settings
 from summarizer.exceptions import ConfigurationError, InputError, SummarizerError
 from summarizer.pipeline import Summarizer
 
-__all__ = ["EXIT_BUSY", "EXIT_TOO_MANY_FAILED", "EXIT_UNWRITABLE", "batch_command", "exit_code"]
+__all__ = [
+    "EXIT_BUSY",
+    "EXIT_REPEATED_FAILURE",
+    "EXIT_TOO_MANY_FAILED",
+    "EXIT_UNWRITABLE",
+    "batch_command",
+    "exit_code",
+]
 
-EXIT_INPUT, EXIT_PROVIDER, EXIT_TOO_MANY_FAILED, EXIT_BUSY, EXIT_UNWRITABLE = 3, 4, 6, 7, 8
+EXIT_INPUT, EXIT_PROVIDER, EXIT_REPEATED_FAILURE = 3, 4, 5
+EXIT_TOO_MANY_FAILED, EXIT_BUSY, EXIT_UNWRITABLE = 6, 7, 8
 EXIT_CODES: tuple[tuple[type[SummarizerError], int, str], ...] = (
     (StoreBusyError, EXIT_BUSY, "StoreBusy"),
     (StoreUnwritableError, EXIT_UNWRITABLE, "Unwritable"),
     (NightUnwritable, EXIT_UNWRITABLE, "Unwritable"),
+    (RepeatedFailure, EXIT_REPEATED_FAILURE, "RepeatedFailure"),
     (InputError, EXIT_INPUT, "InputError"),
     (SummarizerError, EXIT_PROVIDER, ""),
 )
@@ -112,6 +122,14 @@ def batch_command(
         float,
         typer.Option(min=0, max=1, help="Exit 6 when more than this share of articles failed."),
     ] = 0.05,
+    stop_after_same: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Exit 5 at once when this many articles in a row failed with the same "
+            "validation error (0: never).",
+        ),
+    ] = 10,
     model: Model = None,
     base_url: BaseUrl = None,
     max_reasks: MaxReasks = None,
@@ -149,7 +167,9 @@ def batch_command(
     the finished batches, completes the articles they answer, and submits the next questions.
 
     Exit codes: 0 ok · 3 input error (no such source, bad --since) · 4 configuration or
-    provider error that stopped the night · 6 more than --max-failed of the articles failed ·
+    provider error that stopped the night · 5 stopped early: the last --stop-after-same
+    articles all failed with the same validation error · 6 more than --max-failed of the
+    articles failed ·
     7 another run holds the store · 8 the store or an output cannot be written (disk full,
     read-only or unwritable folder): the night stops at once, finished articles are kept.
     """
@@ -190,11 +210,14 @@ def batch_command(
         retry_failed=retry_failed,
         since=since_date,
         max_failed=max_failed,
+        stop_after_same=stop_after_same,
         out=out,
         out_dir=out_dir,
-        **({"patterns": tuple(glob)} if glob else {}),
-        **({"excludes": tuple(exclude)} if exclude else {}),
     )
+    if glob:
+        options = replace(options, patterns=tuple(glob))
+    if exclude:
+        options = replace(options, excludes=tuple(exclude))
     mode = _ApiBatchMode(wait, poll_interval, cancel) if api_batch else None
     try:
         stats = _run(sources, store, settings, options, quiet=quiet, api_batch=mode)
@@ -207,6 +230,9 @@ def batch_command(
     except SummarizerError as exc:
         if verbose:
             err.print_exception()
+        stopped = exc.stats if isinstance(exc, BatchAborted) else None
+        if stopped is not None and not quiet:
+            err.print(_summary_line(stopped, store, None), markup=False)
         code, name = exit_code(exc)
         err.print(f"[red]error[/] ({name}): {escape(exc.message)}")
         raise typer.Exit(code) from None
@@ -380,6 +406,7 @@ def _summary_line(stats: BatchStats, store: Path, out: Path | None) -> str:
         f"{stats.duplicates} duplicates, {stats.filtered} before --since"
         + (f", {stats.deferred} waiting for the Batch API" if stats.deferred else "")
         + (f", {stats.restored} missing --out-dir files written again" if stats.restored else "")
+        + (f"; {stats.aborted}" if stats.aborted else "")
         + "; "
         f"{stats.usage.requests} requests, {stats.usage.total_tokens:,} tokens in "
         f"{stats.elapsed:.1f} s{written}. Report: summarizer report {store}"

@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
@@ -49,6 +50,7 @@ from summarizer.exceptions import (
     ProviderError,
     ProviderUnavailableError,
     SummarizerError,
+    ValidationExhaustedError,
     fails_every_input,
 )
 from summarizer.models import ArticleSummary, Usage
@@ -61,6 +63,7 @@ __all__ = [
     "BatchOptions",
     "BatchStats",
     "NightUnwritable",
+    "RepeatedFailure",
     "run_batch",
     "run_key",
     "schema_hash",
@@ -80,7 +83,15 @@ _INT64 = 2**63 - 1  # what SQLite (and any honest token count) holds
 
 
 class BatchAborted(SummarizerError):
-    """The night was stopped early because no further article could succeed."""
+    """The night was stopped early because no further article could succeed; ``stats`` says
+    what it did until then (when the stop came after the night began)."""
+
+    stats: BatchStats | None = None
+
+
+class RepeatedFailure(BatchAborted):
+    """The night was stopped early: its last articles all failed with the same validation
+    error (``--stop-after-same``), as every later one would."""
 
 
 class NightUnwritable(BatchAborted):
@@ -106,6 +117,8 @@ class BatchOptions:
     retry_failed: bool = False
     since: date | None = None
     max_failed: float = 0.05
+    stop_after_same: int = 10
+    """Stop when this many articles in a row failed with the same validation error (0: never)."""
     out: Path | None = None
     out_dir: Path | None = None
     patterns: tuple[str, ...] = DEFAULT_PATTERNS
@@ -220,7 +233,9 @@ async def run_batch(
         stats.stop(_unwritable_reason(reason), NightUnwritable)
     run.report()
     if stats.aborted is not None:
-        raise _STOPS.get(stats.stopped_by or "", BatchAborted)(stats.aborted)
+        stop = _STOPS.get(stats.stopped_by or "", BatchAborted)(stats.aborted)
+        stop.stats = stats
+        raise stop
     return stats
 
 
@@ -269,7 +284,9 @@ def _unwritable_reason(reason: str) -> str:
     )
 
 
-_STOPS: dict[str, type[BatchAborted]] = {c.__name__: c for c in (BatchAborted, NightUnwritable)}
+_STOPS: dict[str, type[BatchAborted]] = {
+    c.__name__: c for c in (BatchAborted, NightUnwritable, RepeatedFailure)
+}
 
 
 def _counters(stats: BatchStats) -> dict[str, int]:
@@ -296,6 +313,8 @@ class _Run:
     fingerprint: str
     on_progress: Callable[[BatchStats], None] | None
     down_in_a_row: int = 0
+    same_in_a_row: int = 0
+    last_failure: str | None = None
     keys: set[str] = field(default_factory=set)  # in flight in this run
 
     async def night(
@@ -474,6 +493,7 @@ class _Run:
                 await self._failed(key, exc, started, batch)
                 return
         self.down_in_a_row = 0
+        self._same_failure(None)
         usage = summary.provenance.usage
         if _overflows(usage):
             error = ProviderError(
@@ -515,6 +535,28 @@ class _Run:
                 )
         else:
             self.down_in_a_row = 0
+        self._same_failure(exc)
+
+    def _same_failure(self, exc: Exception | None) -> None:
+        """The circuit breaker: stop when the last ``stop_after_same`` articles all failed with
+        the same validation error (numbers aside). An endpoint or a schema that makes every
+        answer invalid would otherwise spend the re-asks of every article of the night."""
+        signature = _validation_signature(exc)
+        if signature is None or signature != self.last_failure:
+            self.same_in_a_row = 0
+        self.last_failure = signature
+        if signature is None:
+            return
+        self.same_in_a_row += 1
+        limit = self.options.stop_after_same
+        if limit and self.same_in_a_row >= limit:
+            assert isinstance(exc, SummarizerError)
+            self.stats.stop(
+                f"stopped early: the last {limit} articles all failed with the same validation "
+                f"error (--stop-after-same {limit}): {exc.message[:300]}; the other articles "
+                "are not sent: fix the endpoint or the model, then run the same command again",
+                RepeatedFailure,
+            )
 
     def _row_meta(self, key: str, item: Item, text: str) -> dict[str, Any]:
         a = item.article
@@ -529,6 +571,14 @@ class _Run:
             "language": a.language if a else None,
             "text": text if a is not None else None,
         }
+
+
+def _validation_signature(exc: BaseException | None) -> str | None:
+    """What makes two validation failures the same one: the problems of the last answer, with
+    their numbers (sentence ids, counts) left out; None for any other outcome."""
+    if not isinstance(exc, ValidationExhaustedError):
+        return None
+    return re.sub(r"\d+", "#", "; ".join(exc.errors))
 
 
 def _taken(row: Row, run_id: int, retry_failed: bool) -> bool:
