@@ -30,6 +30,8 @@ from summarizer.config import Secret, Settings
 from tests.batch_support import article_text, run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+
 GOLDEN = Path(__file__).parent / "golden" / "fingerprint.json"
 KURSK = Path(__file__).parent / "data" / "kursk.fr.txt"
 FIXED = Settings(backend="openai", model="fake-model", mode="tools", parallel_requests=1)

@@ -23,6 +23,8 @@ from summarizer.cli import app
 from tests.batch_support import fake_summarizer, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+
 ARTICLES = 30
 REASKS = 2
 

@@ -18,6 +18,8 @@ from summarizer.batch._runner import NightUnwritable
 from tests.batch_support import run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+
 N = 6
 
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.batch_support import article_text, run_night
 from tests.fakes.fake_openai import FakeOpenAI
+
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
 
 
 def _feed(path: Path, start: int) -> None:

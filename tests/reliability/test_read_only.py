@@ -25,6 +25,8 @@ from tests.batch_support import run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 from tests.reliability.support import closed_port
 
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

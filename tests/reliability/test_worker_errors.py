@@ -26,6 +26,8 @@ from summarizer.cli import app
 from tests.batch_support import fake_summarizer, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
+
 BOUND = 60.0  # a hang fails the test after this many seconds instead of blocking the suite
 ARTICLES = 12  # more than the queue (2 x concurrency) and the workers together
 
