@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-__all__ = ["Parallel", "all_or_nothing", "in_order", "side_by_side"]
+__all__ = [
+    "SIBLING_FAILED",
+    "Parallel",
+    "all_or_nothing",
+    "finish_in_flight",
+    "in_order",
+    "side_by_side",
+]
+
+SIBLING_FAILED = "summarizer: another question of the article failed"
+"""The message of the cancellation of an article's questions when one of them failed: a request
+already sent is then let finish and counted (:func:`finish_in_flight`), a stop of the night
+(a cancellation without it) is not waited for."""
 
 T = TypeVar("T")
 
@@ -45,17 +58,46 @@ async def side_by_side(calls: list[Callable[[], Awaitable[Any]]], parallel: Para
 
 async def all_or_nothing(calls: list[Awaitable[Any]]) -> list[Any]:
     """Results in order; the first failure cancels the others (the article has failed, and
-    its remaining questions would only spend tokens) and is raised as it is."""
+    its remaining questions would only spend tokens) and is raised as it is. The requests they
+    have in flight are let finish, so that what the server billed is counted."""
     if not calls:
         return []  # asyncio.wait refuses an empty set: an article with no statement
     tasks = [asyncio.ensure_future(c) for c in calls]
+    why: str | None = SIBLING_FAILED
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except asyncio.CancelledError as exc:
+        why = SIBLING_FAILED if SIBLING_FAILED in exc.args else None
+        raise
     finally:
         for task in tasks:
-            task.cancel()
+            task.cancel(why)
         await asyncio.gather(*tasks, return_exceptions=True)
     failed = [t for t in tasks if not t.cancelled() and t.exception() is not None]
     if failed:
         raise failed[0].exception()  # type: ignore[misc]
     return [t.result() for t in tasks]
+
+
+async def finish_in_flight(call: Awaitable[T], on_result: Callable[[T], None]) -> T:
+    """Await one request and give its result to ``on_result`` (which counts its usage).
+
+    When the article fails elsewhere meanwhile (cancelled with :data:`SIBLING_FAILED`), the
+    request has reached the server, which answers and bills it: it is let finish (within its
+    timeout) and counted before the cancellation goes on. Any other cancellation (the night
+    stops) cancels the request at once."""
+    task = asyncio.ensure_future(call)
+    try:
+        result = await asyncio.shield(task)
+    except asyncio.CancelledError as exc:
+        if SIBLING_FAILED not in exc.args:
+            task.cancel()
+            raise
+        try:
+            with contextlib.suppress(Exception):  # its failure is not the article's error
+                on_result(await task)
+        finally:
+            task.cancel()  # cancelled again while waiting (the night stops): no more waiting
+        raise
+    on_result(result)
+    return result

@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar, cast, get_args, get_origin
 
 import httpx2
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ValidationError
 
 from summarizer import prompts
 from summarizer._input import BodyTooLarge, ByteCap
+from summarizer._parallel import finish_in_flight
 from summarizer.config import Secret, Settings, mask_url
 from summarizer.exceptions import (
     AuthenticationError,
@@ -232,25 +234,21 @@ class ModelClient:
             meter.usage.requests += 1
             try:
                 # The SDK's timeout bounds each read; a server that drips a byte at a time
-                # would hold the request for ever. This bounds the whole request.
+                # would hold the request for ever. This bounds the whole request. A request in
+                # flight when the article fails elsewhere is let finish and counted.
                 async with asyncio.timeout(self.settings.timeout):
-                    answer = await self._openai.chat.completions.create(**kwargs)
+                    answer = await finish_in_flight(
+                        self._openai.chat.completions.create(**kwargs), partial(_bill, meter)
+                    )
             except TimeoutError as exc:
                 if gate is not None:
                     gate.release(estimate, None, exc)
                 raise openai.APITimeoutError(request=_request(self._openai.base_url)) from exc
             except BaseException as exc:
-                if isinstance(exc, asyncio.CancelledError):
-                    # The article failed elsewhere; this request may not have left, and its
-                    # answer will never be read: not counted, so usage never overstates.
-                    meter.usage.requests -= 1
                 if gate is not None:
                     gate.release(estimate, None, exc)
                 raise
             used = getattr(answer, "usage", None)
-            if used is not None:  # counted per attempt: an answer retried away was billed too
-                meter.usage.prompt_tokens += used.prompt_tokens or 0
-                meter.usage.completion_tokens += used.completion_tokens or 0
             if gate is not None:
                 gate.release(estimate, used.total_tokens if used is not None else None, None)
             if not getattr(answer, "choices", None):
@@ -356,6 +354,14 @@ class ModelClient:
             errors=errors,
             usage=meter.snapshot(),
         )
+
+
+def _bill(meter: Meter, answer: Any) -> None:
+    """Count an answer's tokens: per attempt, since an answer retried away was billed too."""
+    used = getattr(answer, "usage", None)
+    if used is not None:
+        meter.usage.prompt_tokens += used.prompt_tokens or 0
+        meter.usage.completion_tokens += used.completion_tokens or 0
 
 
 def _check_budget(budget: int | None, meter: Meter, question: str) -> None:
