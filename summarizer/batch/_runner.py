@@ -490,6 +490,8 @@ class _Run:
                 stats.deferred += 1  # stays pending; a later run gets the batch's answers
                 return
             except Exception as exc:  # a bug in one article must not stop the night either
+                if unwritable(exc) is not None:
+                    raise  # the disk (a full /tmp, say): the night stops, the article stays new
                 await self._failed(key, exc, started, batch)
                 return
         self.down_in_a_row = 0

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import tests.fakes.fake_openai as fake_openai
-from summarizer import RetryPolicy
+from summarizer import RetryPolicy, pipeline
 from summarizer.batch import BatchOptions, Store, Throttle, run_batch
 from summarizer.batch import _runner as runner_module
 from summarizer.batch._command import EXIT_UNWRITABLE
@@ -124,3 +124,21 @@ def test_an_unexpected_error_of_one_article_is_its_failure(
     with FakeOpenAI() as fake:
         stats = _night(fake.base_url, inputs, db, out_dir=tmp_path / "out")
     assert stats.done + stats.failed == ARTICLES and stats.failed <= 1
+
+
+def test_a_full_disk_met_inside_the_pipeline_stops_the_night_and_fails_no_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full ``/tmp`` (the language identifier unpacks its model there) is the disk's error,
+    not the articles': they must not be marked failed, which reruns would skip."""
+    inputs, db = tmp_path / "in.jsonl", tmp_path / "night.db"
+    write_jsonl(inputs, ARTICLES)
+
+    def no_space(_text: str) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device", "/tmp/tmpmodel")
+
+    monkeypatch.setattr(pipeline, "detect_language", no_space)
+    with FakeOpenAI() as fake, pytest.raises(NightUnwritable):
+        _night(fake.base_url, inputs, db)
+    with Store(db) as store:
+        assert store.counts()["failed"] == 0
