@@ -60,16 +60,7 @@ class Tally:
         preexec: Any = None,
     ) -> tuple[int | None, str, str]:
         """One child; killed with SIGKILL after ``kill_after`` seconds if given (None: killed)."""
-        self.runs += 1
-        proc = subprocess.Popen(
-            [PY, "-m", "summarizer", *argv],
-            env=cli_env(base_url),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=preexec,
-        )
+        proc = self._spawn(argv, base_url, preexec)
         try:
             out, err = proc.communicate(timeout=kill_after if kill_after is not None else TIMEOUT)
             code: int | None = proc.returncode
@@ -84,17 +75,21 @@ class Tally:
         self.exit_codes[key] = self.exit_codes.get(key, 0) + 1
         return code, out, err
 
-    def run_until(self, argv: list[str], base_url: str, db: Path, done: int) -> int | None:
-        """One child, killed with SIGKILL once ``done`` articles are done in ``db``."""
+    def _spawn(self, argv: list[str], base_url: str, preexec: Any) -> subprocess.Popen[str]:
         self.runs += 1
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             [PY, "-m", "summarizer", *argv],
             env=cli_env(base_url),
             cwd=ROOT,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=preexec,
         )
+
+    def run_until(self, argv: list[str], base_url: str, db: Path, done: int) -> int | None:
+        """One child, killed with SIGKILL once ``done`` articles are done in ``db``."""
+        proc = self._spawn(argv, base_url, None)
         deadline = time.monotonic() + TIMEOUT
         while proc.poll() is None and _done(db) < done and time.monotonic() < deadline:
             time.sleep(0.02)
