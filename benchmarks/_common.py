@@ -145,28 +145,29 @@ class FakeServer:
             self.stop()
 
 
-def cli_env(base_url: str) -> dict[str, str]:
+def cli_env(base_url: str, root: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
     env.update(
         OPENAI_BASE_URL=base_url,
         OPENAI_API_KEY=API_KEY,
         SUMMARIZER_MODE="tools",
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(root),
         CI="1",  # plain progress lines, no Rich bar
     )
     return env
 
 
 def run_cli_batch(
-    base_url: str, source: Path, store: Path, out: Path, concurrency: int
+    base_url: str, source: Path, store: Path, out: Path, concurrency: int, root: Path = ROOT
 ) -> dict[str, Any]:
-    """``summarizer batch`` as a subprocess; wall time from spawn to exit (start included)."""
+    """``summarizer batch`` as a subprocess; wall time from spawn to exit (start included).
+    ``root``: the source tree to run (another commit's, for a comparison)."""
     args = [PY, "-m", "summarizer", "batch", str(source), "--store", str(store)]
     args += ["--out", str(out), "--concurrency", str(concurrency), "--quiet"]
     before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(
-        args, env=cli_env(base_url), cwd=ROOT, capture_output=True, text=True, check=False
+        args, env=cli_env(base_url, root), cwd=root, capture_output=True, text=True, check=False
     )
     wall = time.perf_counter() - started
     cpu = _children_cpu() - before

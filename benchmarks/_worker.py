@@ -7,8 +7,8 @@ count.
 
 - ``bare``: a bare ``AsyncOpenAI`` loop sending one recorded request body ``--n`` times;
 - ``layers``: CPU per call of each layer of our stack, from the bare SDK call up to
-  ``run_batch`` (SDK → + instructor and our retry wrapper → + our validation → + the pipeline
-  → + store and output);
+  ``run_batch`` (SDK → instructor's patched create, for reference → our prepared question
+  with the retry policy → + our validation → + the pipeline → + store and output);
 - ``api``: ``run_batch`` over ``--n`` articles (CPU per article), optionally under cProfile;
 - ``rss``: ``run_batch`` over ``--n`` articles, through the fake or a stub summarizer, peak RSS
   and the store's size.
@@ -114,29 +114,36 @@ def cmd_layers(args: argparse.Namespace) -> dict[str, Any]:
         messages = [overview_messages(d, d.sentences) for d in docs]
 
         wrapped = instructor.response_schema(OverviewAnswer)
+        patched: Any = instructor.patch(create=client.chat.completions.create, mode=ours._mode)
 
         async def instructor_plain(i: int) -> None:
-            # instructor's request building and parsing, and our retry wrapper, no validation
-            # with the article as context (the schema check is all instructor does); given a
-            # plain pydantic model, as instructor is normally used.
+            # instructor as it is normally used: its patched create on the SDK, given a plain
+            # pydantic model, no retry policy and no validation with the article as context.
             await instructor_call(i, OverviewAnswer)
 
         async def instructor_wrapped(i: int) -> None:
-            # the same with the model wrapped once for instructor (what client.ask now does)
+            # the same with the model wrapped once for instructor (what client.ask once did)
             await instructor_call(i, wrapped)
 
         async def instructor_call(i: int, model: Any) -> None:
-            await ours._create(
+            await patched(
                 response_model=model,
                 messages=messages[i],
                 max_retries=0,
                 model=s.settings.model,
                 temperature=0,
                 max_tokens=600,
-                meter=Meter(),
-                _model=OverviewAnswer,
-                _messages=messages[i],
             )
+
+        question = ours._question(OverviewAnswer)
+
+        async def prepared(i: int) -> None:
+            # our request: instructor's per-model work done once, our retry policy and gate,
+            # instructor's parser; no validation with the article as context.
+            request = question.request(
+                messages[i], model=s.settings.model, temperature=0, max_tokens=600
+            )
+            question.parse(await ours._send(request, Meter()))
 
         async def ask(i: int) -> None:
             await ours.ask(
@@ -156,6 +163,7 @@ def cmd_layers(args: argparse.Namespace) -> dict[str, Any]:
             ("sdk", bare),
             ("sdk+instructor", instructor_plain),
             ("sdk+instructor, model wrapped once", instructor_wrapped),
+            ("prepared question", prepared),
             ("client.ask", ask),
             ("asummarize", pipeline),
         ):

@@ -16,6 +16,8 @@ from summarizer.grounding import Sentence
 __all__ = ["CHARS_PER_TOKEN", "bounded_sentences", "chunk_of", "chunks", "sentence_limit"]
 
 CHARS_PER_TOKEN = 3.5
+"""Characters per token of a prompt, for estimates before a request is sent (the chunk
+sizes, the rate limiter's admission, ``--dry-run``'s counts)."""
 _SENTENCE_COST = 8
 """Characters a sentence costs besides its text in the numbered article (``[S12] ``, line)."""
 

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
 
+from summarizer._chunking import CHARS_PER_TOKEN
 from summarizer._cli_options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
 from summarizer._fetch import (
     FETCH_TIMEOUT,
@@ -58,7 +59,6 @@ __all__ = ["EXIT_INPUT", "EXIT_OUTPUT", "EXIT_PROVIDER", "MAX_FILE_BYTES", "app"
 
 EXIT_INPUT, EXIT_PROVIDER, EXIT_OUTPUT = 3, 4, 5
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
-CHARS_PER_TOKEN = 3.5
 
 app = typer.Typer(
     help=(

@@ -8,7 +8,8 @@ Two budgets, kept apart on purpose:
 * validation re-asks send the model its last answer and exactly what was wrong with it.
 
 ``instructor`` turns the pydantic model into the request (JSON mode, JSON schema or tools) and
-parses the answer with our validators; we drive the re-ask loop ourselves so that each re-ask
+parses the answer, its work done once per answer model (:mod:`summarizer._structured`); the
+``openai`` SDK sends the request. We drive the re-ask loop ourselves so that each re-ask
 carries only the *last* bad answer (cost grows linearly, not quadratically, with re-asks) and
 so that usage is counted for every attempt, failed ones included. Provider exceptions are
 translated here, at the boundary, into :mod:`summarizer.exceptions`.
@@ -18,26 +19,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar, cast, get_args, get_origin
+from typing import Any, Protocol, TypeVar, get_args, get_origin
 
 import httpx2
 import instructor
 import openai
-from instructor.core.exceptions import (
-    IncompleteOutputException,
-    InstructorRetryException,
-    ResponseParsingError,
-)
+from instructor.core.exceptions import IncompleteOutputException, ResponseParsingError
 from pydantic import BaseModel, ValidationError
 
 from summarizer import prompts
+from summarizer._chunking import CHARS_PER_TOKEN
 from summarizer._input import BodyTooLarge, ByteCap
 from summarizer._parallel import finish_in_flight
+from summarizer._structured import StructuredQuestion
 from summarizer.config import Secret, Settings, mask_url
 from summarizer.exceptions import (
     AuthenticationError,
@@ -75,8 +73,6 @@ _MODES = {
     "tools": instructor.Mode.TOOLS,
 }
 
-
-_CHARS_PER_TOKEN = 3.5
 
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 """A model answer is a few kB (``max_tokens`` bounds it); an endpoint that sends more, or
@@ -135,26 +131,6 @@ def cap_responses(client: httpx2.AsyncClient) -> httpx2.AsyncClient:
     return client
 
 
-_INSTRUCTOR_MODELS: dict[type[BaseModel], type[BaseModel]] = {}
-
-
-def _instructor_model(model: type[M]) -> type[M]:
-    """``model`` as instructor uses it (a ``ResponseSchema`` subclass), made once per class.
-
-    Given a plain pydantic model, instructor creates a new subclass on every request, so its
-    schema cache (keyed by class) always misses and the JSON schema is generated again: 20 %
-    of a batch's CPU in a profile (benchmarks/README.md). Classes made per call (the
-    attribution model with its speaker enum) are not kept: they would only pile up.
-    """
-    found = _INSTRUCTOR_MODELS.get(model)
-    if found is None:
-        found = instructor.response_schema(model)
-        module = sys.modules.get(model.__module__)
-        if getattr(module, model.__qualname__, None) is model:
-            _INSTRUCTOR_MODELS[model] = found
-    return cast("type[M]", found)
-
-
 class RequestGate(Protocol):
     """Admission for every HTTP request, retries included: how a batch keeps to its limits.
 
@@ -204,27 +180,18 @@ class ModelClient:
             ),
         )
         self._mode = _MODES[settings.mode]
-        # instructor's stubs describe the patched callable as sync; ours is a coroutine.
-        self._create: Callable[..., Awaitable[Any]] = instructor.patch(
-            create=self._send, mode=self._mode
-        )
+        # llama.cpp's server turns a schema in response_format into a grammar (JSON mode).
+        self._grammar = settings.backend == "local" and self._mode is instructor.Mode.JSON
 
     async def aclose(self) -> None:
         await self._openai.close()
 
-    async def _send(self, *, meter: Meter, **kwargs: Any) -> Any:
-        """One logical request: transport retries around ``chat.completions.create``."""
-        response_model, own_messages = kwargs.pop("_model"), kwargs.pop("_messages")
-        if self.settings.backend == "local" and self._mode is instructor.Mode.JSON:
-            # llama.cpp's server turns this schema into a grammar, so the model cannot leave it;
-            # instructor's copy of the schema in the system message (~2,500 tokens, 70 s of
-            # prompt on 2 cores) is dropped, and the article stays the shared prompt prefix.
-            kwargs["response_format"] = {
-                "type": "json_object",
-                "schema": response_model.model_json_schema(),
-            }
-            kwargs["messages"] = own_messages
+    def _question(self, response_model: type[BaseModel]) -> StructuredQuestion:
+        """``response_model`` prepared for this client's mode (once per model class)."""
+        return StructuredQuestion.of(response_model, self._mode, grammar=self._grammar)
 
+    async def _send(self, kwargs: dict[str, Any], meter: Meter) -> Any:
+        """One logical request: transport retries around ``chat.completions.create``."""
         gate = self.gate
         estimate = _estimate_tokens(kwargs)
 
@@ -280,6 +247,8 @@ class ModelClient:
         instead of failing; what was dropped is recorded in the meter's warnings.
         """
         settings = self.settings
+        question = self._question(response_model)
+        max_tokens = max_tokens or settings.max_tokens
         conversation = list(messages)
         errors: list[str] = []
         grounded_only: dict[str, Any] | None = None
@@ -287,46 +256,20 @@ class ModelClient:
             _check_budget(settings.token_budget, meter, response_model.__name__)
             if attempt:
                 meter.usage.reasks += 1
-            last = ""
             grounded_only = None
-            try:
-                # No ``context`` for instructor: it would render the messages, article text
-                # included, as Jinja templates. Grounding is checked by a second validation.
-                parsed: Any = await self._create(
-                    response_model=_instructor_model(response_model),
-                    messages=conversation,
-                    max_retries=0,
-                    model=settings.model,
-                    temperature=0,
-                    max_tokens=max_tokens or settings.max_tokens,
-                    meter=meter,
-                    _model=response_model,
-                    _messages=conversation,
-                )
-                last = _completion_text(getattr(parsed, "_raw_response", None))
-                return response_model.model_validate(parsed.model_dump(), context=context)
-            except IncompleteOutputException as exc:
-                raise TruncatedOutputError(
-                    f"the model's answer was cut at max_tokens={max_tokens or settings.max_tokens}"
-                    " (finish_reason=length); raise max_tokens or shorten the article",
-                    usage=meter.snapshot(),
-                ) from exc
-            except InstructorRetryException as exc:
-                cause = exc.__cause__
-                if isinstance(cause, SummarizerError):
-                    raise cause  # noqa: B904 - already translated, keeps its own cause
-                if not isinstance(cause, _ANSWER_ERRORS):
-                    # No answer to re-ask about (e.g. empty choices): the provider misbehaved.
-                    raise ProviderError(
-                        f"the model endpoint sent an unusable response ({type(cause).__name__}: "
-                        f"{cause})"[:300],
-                        usage=meter.snapshot(),
-                    ) from exc
-                errors = describe_errors(cause)
-                last = _completion_text(exc.last_completion)
-            except ValidationError as exc:
-                errors = describe_errors(exc)
-                grounded_only = parsed.model_dump()  # schema-valid, some references wrong
+            # No validation context while parsing: grounding is checked by a second validation.
+            request = question.request(
+                conversation, model=settings.model, temperature=0, max_tokens=max_tokens
+            )
+            completion = await self._send(request, meter)
+            last = _completion_text(completion)
+            parsed, errors = _parse(question, completion, max_tokens, meter)
+            if parsed is not None:
+                try:
+                    return response_model.model_validate(parsed.model_dump(), context=context)
+                except ValidationError as exc:
+                    errors = describe_errors(exc)
+                    grounded_only = parsed.model_dump()  # schema-valid, some references wrong
             budget = settings.token_budget
             if budget is not None and meter.usage.total_tokens >= budget:
                 raise TokenBudgetExceededError(
@@ -356,6 +299,28 @@ class ModelClient:
         )
 
 
+def _parse(
+    question: StructuredQuestion, completion: Any, max_tokens: int, meter: Meter
+) -> tuple[BaseModel | None, list[str]]:
+    """The schema-valid answer in ``completion``, or what to tell the model about it."""
+    try:
+        return question.parse(completion), []
+    except IncompleteOutputException as exc:
+        raise TruncatedOutputError(
+            f"the model's answer was cut at max_tokens={max_tokens}"
+            " (finish_reason=length); raise max_tokens or shorten the article",
+            usage=meter.snapshot(),
+        ) from exc
+    except _ANSWER_ERRORS as exc:  # a missing tool call included
+        return None, describe_errors(exc)
+    except Exception as exc:
+        # No answer to re-ask about (e.g. a refusal): the provider misbehaved.
+        raise ProviderError(
+            f"the model endpoint sent an unusable response ({type(exc).__name__}: {exc})"[:300],
+            usage=meter.snapshot(),
+        ) from exc
+
+
 def _bill(meter: Meter, answer: Any) -> None:
     """Count an answer's tokens: per attempt, since an answer retried away was billed too."""
     used = getattr(answer, "usage", None)
@@ -383,7 +348,7 @@ def _estimate_tokens(request: dict[str, Any]) -> int:
     Providers count the prompt and ``max_tokens`` when admitting a request, so does this.
     """
     chars = sum(len(str(m.get("content") or "")) for m in request.get("messages", []))
-    return int(chars / _CHARS_PER_TOKEN) + int(request.get("max_tokens") or 0)
+    return int(chars / CHARS_PER_TOKEN) + int(request.get("max_tokens") or 0)
 
 
 def salvage_items(model: type[M], data: dict[str, Any], context: dict[str, Any]) -> M | None:

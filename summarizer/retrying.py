@@ -4,7 +4,9 @@ A request is retried on 408/409/429/5xx, timeouts, connection errors and malform
 (a body that is not JSON, cut mid-object, or with no choices: the provider failed, the model
 said nothing we could re-ask about), never on 400/401/403/404/422. ``Retry-After`` and
 ``retry-after-ms`` are honoured (capped), otherwise the wait is exponential with full jitter.
-The policy is a plain value so tests pass one with ``sleep`` that does not sleep.
+The policy is a plain value; each request is run by a tenacity ``AsyncRetrying`` made from
+it (our stop, wait and retry predicates), whose injectable ``sleep`` lets tests wait for
+nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import openai
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 __all__ = ["MalformedResponseError", "RetryPolicy", "is_retryable", "retry_after_seconds"]
 
@@ -51,6 +54,27 @@ class RetryPolicy:
         ceiling = min(self.max_wait, self.initial_wait * 2.0 ** (attempt - 1))
         return float(ceiling * self.rng())
 
+    def retrying(
+        self, on_retry: Callable[[int, BaseException, float], None] | None = None
+    ) -> AsyncRetrying:
+        """The tenacity controller for one request (made per request: it holds its state)."""
+
+        def before_sleep(state: RetryCallState) -> None:
+            if on_retry is not None and state.next_action is not None:
+                on_retry(state.attempt_number, _failure(state), state.next_action.sleep)
+
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(is_retryable),
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        return self.wait_for(state.attempt_number, _failure(state))
+
     async def run(
         self,
         call: Callable[[], Awaitable[T]],
@@ -59,21 +83,30 @@ class RetryPolicy:
         """Run ``call`` until it succeeds, fails for good, or the attempts are spent.
 
         The last exception is re-raised unchanged, with ``attempts`` set on it, so the caller
-        can translate it; ``on_retry(attempt, exc, wait)`` is told about each retry.
+        can translate it; ``on_retry(attempt, exc, wait)`` is told about each retry. A
+        ``BaseException`` (a cancellation, a deferred batch question) is never retried.
         """
-        attempt = 1
-        while True:
+        attempts = 0
+
+        async def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
             try:
                 return await call()
             except Exception as exc:
-                if attempt >= self.max_attempts or not is_retryable(exc):
-                    exc.attempts = attempt  # type: ignore[attr-defined]
-                    raise
-                wait = self.wait_for(attempt, exc)
-                if on_retry is not None:
-                    on_retry(attempt, exc, wait)
-                await self.sleep(wait)
-                attempt += 1
+                exc.attempts = attempts  # type: ignore[attr-defined]
+                raise
+
+        result: T = await self.retrying(on_retry)(attempt)
+        return result
+
+
+def _failure(state: RetryCallState) -> BaseException:
+    """The exception of the attempt that just failed (tenacity asks only after a failure)."""
+    exc = state.outcome.exception() if state.outcome is not None else None
+    if exc is None:  # pragma: no cover - tenacity retries on exceptions only here
+        raise RuntimeError("a retry was asked for an attempt that did not fail")
+    return exc
 
 
 def is_retryable(exc: BaseException) -> bool:
