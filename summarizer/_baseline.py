@@ -51,7 +51,7 @@ def _after_verb() -> re.Pattern[str]:
 
 _ANTECEDENT_REACH = 400
 _SPEAKER_REACH = 80  # characters between a reporting verb and its speaker
-_STANCES = ("denies", "disputes", "deflects")  # the cues the pipeline also trusts
+_STANCES = ("denies", "disputes", "deflects", "qualifies")  # the cues the pipeline also trusts
 
 
 def baseline_prediction(doc_id: str, text: str, language: str | None = None) -> dict[str, Any]:

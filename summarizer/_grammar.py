@@ -172,7 +172,8 @@ class Article:
 
     def _verb_group(self, token: Any) -> list[Any]:
         """A predicate with its auxiliaries and copula ("auraient été envoyés")."""
-        return [token, *(c for c in token.children if c.dep_.casefold().startswith(("aux", "cop")))]
+        deps = self.rules.auxiliary_deps
+        return [token, *(c for c in token.children if c.dep_.casefold().split(":")[0] in deps)]
 
     def _mark(self, label: str, cue: str, token: Any) -> Mark:
         return Mark(label, cue, token.idx, token.idx + len(token.text))
@@ -307,7 +308,26 @@ class Article:
             future = self._near_future(p)
             if future is not None:
                 return self._mark("not_applicable", "future tense", future)
+            judgement = self._judgement(p)
+            if judgement is not None:
+                return self._mark("not_applicable", "judgement", judgement)
         return None
+
+    def _judgement(self, predicate: Any) -> Any:
+        """ "X est une filière d'avenir", "sont inadmissibles": a noun or adjective said of
+        the subject in the present, with no figure in it (a value judgement, not a measure);
+        its copula, or None."""
+        if predicate.pos_ not in ("NOUN", "ADJ"):
+            return None
+        copulas = self.rules.copula_deps
+        copula = next((c for c in predicate.children if c.dep_.casefold() in copulas), None)
+        if copula is None or not set(self._morph(copula, "Tense")) & set(
+            self.rules.judgement_tenses
+        ):
+            return None
+        if any(ch.isdigit() for t in predicate.subtree for ch in t.text):
+            return None
+        return copula
 
     def _hedge_mood(self, token: Any) -> bool:
         return bool(set(self._morph(token, "Mood")) & set(self.rules.hedge_moods))

@@ -55,6 +55,9 @@ class Grammar(BaseModel):
     future_tenses: tuple[str, ...] = ()
     future_auxiliaries: tuple[str, ...] = ()
     imperative_moods: tuple[str, ...] = ()
+    judgement_tenses: tuple[str, ...] = ()
+    """``Tense`` values of a copula that says what something is (a judgement, "est un
+    sérieux revers"), as against what it was."""
     past_tenses: tuple[str, ...] = ()
     """``Tense`` values of a reporting verb after which the conditional is a future in the past."""
     not_applicable: dict[str, tuple[str, ...]] = Field(default_factory=dict)
@@ -69,6 +72,9 @@ class Grammar(BaseModel):
     """Dependencies of a clausal complement: the proposition of "X estime que …"."""
     complement_deps: tuple[str, ...] = ()
     """Dependencies of what a reporting verb reports (clause, infinitive, object)."""
+    auxiliary_deps: tuple[str, ...] = ()
+    """Dependencies (before any ``:`` subtype) of auxiliaries and copulas on their verb."""
+    copula_deps: tuple[str, ...] = ()
     question_deps: tuple[str, ...] = ()
     """Dependencies of a clause that is a complement: a "si" opening one asks, not sets a
     condition ("savoir si …")."""
