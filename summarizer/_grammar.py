@@ -21,14 +21,14 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from summarizer import _parse
 from summarizer._candidates import mentions
 from summarizer._packs import Grammar, every_pack, pack, phrase_pattern
 
-__all__ = ["RULES_VERSION", "Article", "Mark", "Said", "answered"]
+__all__ = ["RULES_VERSION", "Article", "Mark", "Said", "answered", "article"]
 
 RULES_VERSION = "grammar-1"
 """Bump on any change of these rules (the packs' ``grammar`` lists are data of their own): a
@@ -390,6 +390,13 @@ class Article:
                 if status is not None:
                     return Mark(status, "evidence noun", w.start(), w.end())
         return None
+
+
+@lru_cache(maxsize=4)
+def article(text: str, language: str | None) -> Article:
+    """The :class:`Article` of ``text``, kept for the last few texts: the passes of one summary
+    (evidence, assembly) read one parse."""
+    return Article(text, language)
 
 
 # --------------------------------------------------------------------------- responses
