@@ -31,8 +31,8 @@ from summarizer._packs import Grammar, every_pack, pack, phrase_pattern
 __all__ = ["RULES_VERSION", "Article", "Mark", "Said", "answered", "article"]
 
 RULES_VERSION = "grammar-1"
-"""Bump on any change of these rules (the packs' ``grammar`` lists are data of their own): a
-summary made with other rules is another run."""
+"""Bump on any change of these rules or of the packs' ``grammar`` lists and stance cues they
+were measured with: a summary made with other rules is another run."""
 
 _WEAKEST_FIRST = ("conditional", "hedged", "negated")
 """When two marks meet, the weaker commitment wins (GUIDELINE.md)."""
