@@ -28,12 +28,15 @@ from summarizer import _parse
 from summarizer._candidates import mentions
 from summarizer._packs import Grammar, every_pack, pack, phrase_pattern
 
-__all__ = ["RULES_VERSION", "Article", "Mark", "Said", "answered", "article"]
+__all__ = ["MAX_PARSED_CHARS", "RULES_VERSION", "Article", "Mark", "Said", "answered", "article"]
 
 RULES_VERSION = "grammar-1"
 """Bump on any change of these rules or of the packs' ``grammar`` lists and stance cues they
 were measured with: a summary made with other rules is another run."""
 
+MAX_PARSED_CHARS = 200_000
+"""A longer text gets the phrase rules only: spaCy needs about 1 GB of memory per 100,000
+characters parsed (its documentation), and a statement's grammar is in its own sentence."""
 _WEAKEST_FIRST = ("conditional", "hedged", "negated")
 """When two marks meet, the weaker commitment wins (GUIDELINE.md)."""
 _CLAUSE_HEADS = frozenset({"VERB", "AUX", "ADJ", "NOUN", "PROPN"})
@@ -95,7 +98,8 @@ class Article:
         self.rules: Grammar = found.grammar
         parser = found.parser or {}
         self.reporting = frozenset(_lower(v) for v in parser.get("reporting_verbs", []))
-        self.doc: Any = _parse.analysed(text, language) if self._has_rules() else None
+        parsed = self._has_rules() and len(text) <= MAX_PARSED_CHARS
+        self.doc: Any = _parse.analysed(text, language) if parsed else None
         self.relays = tuple(every_pack().relay_phrases)
 
     def _has_rules(self) -> bool:

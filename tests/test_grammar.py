@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import _parse
+from summarizer import _grammar, _parse
 from summarizer._baseline import parse_baseline_prediction
 from summarizer._grammar import Article, Said, answered
 
@@ -121,8 +121,12 @@ def test_seed_article_judgements_from_the_rules_alone() -> None:
     assert of("Nous pensons que")["commitment"] == "hedged"
 
 
-def test_without_a_parser_the_phrases_still_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_parse, "analysed", lambda text, language: None)
+@pytest.mark.parametrize("why", ["no parser", "too long to parse"])
+def test_without_a_parse_the_phrases_still_count(why: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if why == "no parser":
+        monkeypatch.setattr(_parse, "analysed", lambda text, language: None)
+    else:
+        monkeypatch.setattr(_grammar, "MAX_PARSED_CHARS", 10)
     text = "Selon le rapport, le pont ne sera pas rouvert et probablement démoli."
     article = Article(text, "fr")
     assert article.doc is None
