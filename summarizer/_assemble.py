@@ -8,15 +8,19 @@ test can call it with fixed answers. Every span is cut from the article by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from summarizer import _evidence, _overview
-from summarizer._claims import link, stance
+from summarizer._claims import Draft, link, stance
 from summarizer._document import Document
+from summarizer._grammar import article
 from summarizer.models import (
     ArticleMeta,
     ArticleSummary,
     AttributionAnswer,
+    Basis,
     Claim,
+    Commitment,
     Counterclaim,
     EvidenceAnswer,
     Inconsistency,
@@ -40,6 +44,23 @@ class Answers:
     """By claim sentence, for the claims no cue settles."""
 
 
+def _commitment(doc: Document, draft: Draft) -> dict[str, Any]:
+    """A claim's commitment: the grammar's mark when it finds one (``cue``, or ``model+cue``
+    when the model said the same), else the model's answer."""
+    model = draft.answer.commitment
+    mark = article(doc.text, doc.language).commitment(draft.quote.start, draft.quote.end)
+    if mark is None:
+        return {"commitment": model}
+    label = Commitment(mark.label)
+    note = mark.note(doc.text) + ("" if label == model else f"; the model said {model.value}")
+    return {
+        "commitment": label,
+        "commitment_basis": Basis.model_and_cue if label == model else Basis.cue,
+        "commitment_cue": doc.cut(mark.start, mark.end),
+        "commitment_note": note,
+    }
+
+
 def assemble(
     doc: Document, answers: Answers, meta: ArticleMeta, provenance: Provenance
 ) -> ArticleSummary:
@@ -57,7 +78,7 @@ def assemble(
             id=d.id,
             speaker=d.speaker,
             quote=d.quote,
-            commitment=d.answer.commitment,
+            **_commitment(doc, d),
             evidence=_evidence.apply(doc, statements, d, answers.evidence),
             about=about.get(d.sentence, []),
         )

@@ -4,9 +4,9 @@ No model: every text between quotation marks (« », “ ”, „ “, straight 
 more) is an attribution; its speaker is the name (or pronoun) nearest to a reporting verb of
 the language packs (``prompts/packs/``) in the same sentence, else in the sentence before. It
 finds no indirect speech and no events, so any model pipeline has to beat it where it matters.
-Evidence and stance come from the packs' cue phrases alone ("unclear" without a cue), which
-is what the pipeline's ``basis: cue`` judgements do before any model is asked; commitment is
-always ``asserted`` (no grammar rule yet), the pipeline's default.
+Evidence and stance come from the packs' cue phrases, then evidence and commitment from the
+grammar cues of :mod:`summarizer._grammar` ("unclear" and ``asserted`` without one), which is
+what the pipeline's ``basis: cue`` judgements do before any model is asked.
 
 :func:`parse_baseline_prediction` is the same baseline rebuilt on the parser front end
 (:mod:`summarizer._parse`): every attribution the parse finds, direct or indirect, with its
@@ -21,6 +21,7 @@ from typing import Any
 
 from summarizer import _parse
 from summarizer._candidates import find_cues, name_pattern, not_names, outside_quotes, speech_verbs
+from summarizer._grammar import Article
 from summarizer._packs import every_pack, phrase_pattern
 from summarizer.grounding import AlignedText, Sentence, quoted_segments, segment
 
@@ -50,13 +51,14 @@ def _after_verb() -> re.Pattern[str]:
 
 _ANTECEDENT_REACH = 400
 _SPEAKER_REACH = 80  # characters between a reporting verb and its speaker
-_STANCES = ("denies", "disputes", "deflects")  # the cues the pipeline also trusts
+_STANCES = ("denies", "disputes", "deflects", "qualifies")  # the cues the pipeline also trusts
 
 
 def baseline_prediction(doc_id: str, text: str, language: str | None = None) -> dict[str, Any]:
     """The baseline's prediction for one document, in the gold prediction format."""
     sentences = segment(text, language)
     aligned = AlignedText(text)
+    grammar = Article(text, language)
     quotes = quoted_segments(text, 0, len(text))
     attributions = []
     for start, end in quotes:
@@ -73,9 +75,7 @@ def baseline_prediction(doc_id: str, text: str, language: str | None = None) -> 
                 "speaker": speaker,
                 "cue": cue,
                 "content": text[start:end],
-                "evidence": _evidence(sentences, at, aligned),
-                "stance": _stance(sentences, at, aligned),
-                "commitment": "asserted",  # no rule: the pipeline's default
+                **_judged(grammar, sentences, at, aligned, (start, end)),
             }
         )
     return {"id": doc_id, "attributions": attributions, "events": []}
@@ -90,16 +90,17 @@ def parse_baseline_prediction(
         return baseline_prediction(doc_id, text, language)
     sentences = segment(text, language)
     aligned = AlignedText(text)
+    grammar = Article(text, language)
     attributions = []
     for a in parsed.attributions:
-        at = _sentence_at(sentences, a.contents[0].start)
+        first = a.contents[0]
+        at = _sentence_at(sentences, first.start)
         attributions.append(
             {
                 "speaker": a.speaker_name,
                 "cue": a.cue.text if a.cue else None,
                 "content": " ".join(c.text for c in a.contents),
-                "evidence": _evidence(sentences, at, aligned),
-                "stance": _stance(sentences, at, aligned),
+                **_judged(grammar, sentences, at, aligned, (first.start, first.end)),
             }
         )
     return {"id": doc_id, "attributions": attributions, "events": []}
@@ -171,13 +172,33 @@ def _pronouns(part: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0).rsplit("-", 1)[-1]) for m in _pronoun().finditer(part)]
 
 
-def _evidence(sentences: list[Sentence], at: Sentence | None, aligned: AlignedText) -> str:
-    """The first evidence cue in the quote's sentence or the next two, else "unclear"."""
+def _judged(
+    grammar: Article,
+    sentences: list[Sentence],
+    at: Sentence | None,
+    aligned: AlignedText,
+    content: tuple[int, int],
+) -> dict[str, str | None]:
+    """Evidence, stance and commitment of one statement, from cues alone."""
+    commitment = grammar.commitment(*content)
+    evidence = _evidence(sentences, at, aligned)
+    if evidence is None and at is not None:
+        mark = grammar.evidence(*content, (at.start, at.end))
+        evidence = mark.label if mark else None
+    return {
+        "evidence": evidence or "unclear",
+        "stance": _stance(sentences, at, aligned),
+        "commitment": commitment.label if commitment else "asserted",
+    }
+
+
+def _evidence(sentences: list[Sentence], at: Sentence | None, aligned: AlignedText) -> str | None:
+    """The first evidence cue in the quote's sentence or the next two."""
     if at is None:
-        return "unclear"
+        return None
     ids = list(range(at.id, min(at.id + 2, len(sentences)) + 1))
     cues = find_cues("evidence", sentences, ids, aligned)
-    return cues[0].label if cues else "unclear"
+    return cues[0].label if cues else None
 
 
 def _stance(sentences: list[Sentence], at: Sentence | None, aligned: AlignedText) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from summarizer._candidates import REPORTER, UNNAMED, Cue, find_cues
 from summarizer._document import Document
+from summarizer._grammar import Said, answered
 from summarizer.grounding import quoted_segments
 from summarizer.models import (
     AttributionAnswer,
@@ -75,7 +76,7 @@ def link(doc: Document, attributions: dict[int, AttributionAnswer]) -> Statement
     claims = [d for d in drafts if d.answer.kind == "claim" and not d.promoted]
     for d in drafts:
         if d.answer.kind == "response" or d.promoted:
-            d.target = _nearest_claim(claims, d)
+            d.target = _nearest_claim(doc, claims, d)
     responses = [d for d in drafts if d.target is not None]
     claims = [d for d in drafts if d not in responses]
     for prefix, group in (("c", claims), ("cc", responses)):
@@ -128,11 +129,16 @@ def _quote(doc: Document, sentence_id: int) -> Span:
     return doc.cut(s.start, s.end)
 
 
-def _nearest_claim(claims: list[Draft], response: Draft) -> Draft | None:
-    earlier = [
-        c for c in claims if c.sentence < response.sentence and c.speaker != response.speaker
-    ]
-    return earlier[-1] if earlier else None
+def _nearest_claim(doc: Document, claims: list[Draft], response: Draft) -> Draft | None:
+    """The claim a response answers (:func:`summarizer._grammar.answered`)."""
+    earlier = [c for c in claims if c.sentence < response.sentence]
+    found = answered(doc.text, _said(doc, response), [_said(doc, c) for c in earlier])
+    return None if found is None else earlier[found]
+
+
+def _said(doc: Document, draft: Draft) -> Said:
+    s = doc.sentences[draft.sentence - 1]
+    return Said(s.start, s.end, draft.speaker, draft.answer.speaker)
 
 
 def _source_key(answer: AttributionAnswer) -> SourceKey:

@@ -15,6 +15,7 @@ from summarizer import prompts
 from summarizer._chunking import chunk_of
 from summarizer._claims import Draft, Statements, cues
 from summarizer._document import Document, as_data
+from summarizer._grammar import article
 from summarizer._parallel import Parallel, in_order
 from summarizer.client import Meter, ModelClient
 from summarizer.grounding import Sentence
@@ -89,10 +90,27 @@ def apply(
 def _cue_evidence(doc: Document, statements: Statements, draft: Draft) -> Evidence | None:
     found = cues(doc, "evidence", statements.window(draft, len(doc.sentences)))
     if not found:
-        return None
+        return _grammar_evidence(doc, draft)
     return Evidence(
         status=EvidenceStatus(found[0].label),
         cue=doc.cut(found[0].start, found[0].end),
+        basis=Basis.cue,
+    )
+
+
+def _grammar_evidence(doc: Document, draft: Draft) -> Evidence | None:
+    """What the claim's grammar settles: nothing to evidence (a promise, a call, a forecast …)
+    or a checkable source named as its subject or relay ("selon le rapport")."""
+    sentence = doc.sentences[draft.sentence - 1]
+    mark = article(doc.text, doc.language).evidence(
+        draft.quote.start, draft.quote.end, (sentence.start, sentence.end)
+    )
+    if mark is None:
+        return None
+    return Evidence(
+        status=EvidenceStatus(mark.label),
+        cue=doc.cut(mark.start, mark.end),
+        note=mark.note(doc.text),
         basis=Basis.cue,
     )
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from summarizer.exceptions import ConfigurationError
 from summarizer.prompts import data_dir
 
-__all__ = ["Inflection", "LanguagePack", "every_pack", "pack", "packs", "phrase_pattern"]
+__all__ = ["Grammar", "Inflection", "LanguagePack", "every_pack", "pack", "packs", "phrase_pattern"]
 
 
 class Inflection(BaseModel):
@@ -31,6 +31,53 @@ class Inflection(BaseModel):
     prefix: str
     suffix: str
     forms: tuple[str, ...]
+
+
+class Grammar(BaseModel):
+    """The word lists of the grammar cues (:mod:`summarizer._grammar`) for one language: lemmas
+    where the language has a parser, word forms and phrases otherwise (see the README)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    about: str = ""
+    hedge_moods: tuple[str, ...] = ()
+    """Universal Dependencies ``Mood`` values that mark a proposition as unconfirmed."""
+    not_hedge_lemmas: tuple[str, ...] = ()
+    """Verbs whose forms in those moods are no hedge (an unmet obligation, politeness)."""
+    hedges: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    not_conditions: tuple[str, ...] = ()
+    marker_deps: tuple[str, ...] = ()
+    """Dependency labels of a subordinating conjunction: a one-word condition must be one."""
+    negation_particles: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
+    negators: tuple[str, ...] = ()
+    denial_lemmas: tuple[str, ...] = ()
+    future_tenses: tuple[str, ...] = ()
+    future_auxiliaries: tuple[str, ...] = ()
+    imperative_moods: tuple[str, ...] = ()
+    judgement_tenses: tuple[str, ...] = ()
+    """``Tense`` values of a copula that says what something is (a judgement, "est un
+    sérieux revers"), as against what it was."""
+    past_tenses: tuple[str, ...] = ()
+    """``Tense`` values of a reporting verb after which the conditional is a future in the past."""
+    not_applicable: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Kind of statement with nothing to evidence (promise, call …) → its verbs' lemmas; a
+    lemma followed by a word ("appeler à") needs that word within three tokens after it."""
+    evidence_nouns: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Evidence status → nouns that, as the subject or relay of a statement, give it."""
+    subject_deps: tuple[str, ...] = ()
+    relay_deps: tuple[str, ...] = ()
+    """Dependencies by which a noun hangs on a subject ("le rapport final du BEA, le Bureau")."""
+    clause_deps: tuple[str, ...] = ()
+    """Dependencies of a clausal complement: the proposition of "X estime que …"."""
+    complement_deps: tuple[str, ...] = ()
+    """Dependencies of what a reporting verb reports (clause, infinitive, object)."""
+    auxiliary_deps: tuple[str, ...] = ()
+    """Dependencies (before any ``:`` subtype) of auxiliaries and copulas on their verb."""
+    copula_deps: tuple[str, ...] = ()
+    question_deps: tuple[str, ...] = ()
+    """Dependencies of a clause that is a complement: a "si" opening one asks, not sets a
+    condition ("savoir si …")."""
 
 
 class LanguagePack(BaseModel):
@@ -68,6 +115,8 @@ class LanguagePack(BaseModel):
     month_first: bool = False
     parser: dict[str, Any] | None = None
     """Rules of the parser front end, owned by it."""
+    grammar: Grammar = Field(default_factory=Grammar)
+    """Word lists of the grammar cues (commitment, evidence), for this language's articles."""
 
     def cues(self, kind: str) -> dict[str, tuple[str, ...]]:
         """The cue phrases of ``kind`` ("evidence" or "stance") by label."""

@@ -25,7 +25,7 @@ import importlib.util
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +39,7 @@ __all__ = [
     "Parse",
     "ParserModelError",
     "Span",
+    "analysed",
     "has_parser",
     "parse",
     "parser_versions",
@@ -213,15 +214,27 @@ def parse(text: str, language: str | None) -> Parse | None:
     """The parse of ``text``, or None when ``language`` has no parser here (no model in its
     pack, spaCy or the model not installed). A model that fails its pin raises
     :class:`ParserModelError`."""
+    doc = analysed(text, language)
+    if doc is None:
+        return None
+    assert language is not None
+    pack = _pack(language)
+    assert pack is not None
+    return _Extractor(text, doc, _Rules.of(pack)).run(language, pack["model"])
+
+
+@lru_cache(maxsize=4)
+def analysed(text: str, language: str | None) -> Any:
+    """The spaCy ``Doc`` of ``text`` (tokens with lemmas, morphology and dependencies), or None
+    when ``language`` has no parser here. Kept for the last few texts, so the attribution rules
+    and the grammar cues (:mod:`summarizer._grammar`) read one parse of an article."""
     if not has_parser(language):
         return None
     assert language is not None
     pack = _pack(language)
     assert pack is not None
     with _LOCK:  # spaCy pipelines are not documented as thread-safe
-        nlp = _load(pack["model"])
-        doc = nlp(text)
-    return _Extractor(text, doc, _Rules.of(pack)).run(language, pack["model"])
+        return _load(pack["model"])(text)
 
 
 # --------------------------------------------------------------------------- the rules

@@ -185,6 +185,11 @@ class Claim(BaseModel):
     quote: Span
     paraphrase: str | None = None
     commitment: Commitment = Commitment.asserted
+    commitment_basis: Basis = Basis.model
+    commitment_cue: Span | None = Field(
+        default=None, description="the words that mark the commitment, when a cue decided it"
+    )
+    commitment_note: str | None = None
     evidence: Evidence
     about: list[str] = Field(default_factory=list, description="event ids")
 

