@@ -9,7 +9,10 @@ prompts, parser models, schemas or settings would have made differently. Its par
   ``prompts/packs/*.json``), found by :func:`summarizer.prompts.data_dir`, the resolver the
   code reads them through, so it is the same from a checkout and an installed wheel;
   Markdown files there are documentation and left out;
-* ``rules``: :data:`RULES_VERSION`, for the rules written as code;
+* ``rules``: :data:`RULES_VERSION` and the grammar cues' own version, for the rules written as
+  code, and a hash of the code of every module that decides what a summary says
+  (:data:`RULE_MODULES`, docstrings and comments left out), so a rule edited without a
+  version bump still changes the key;
 * ``parser``: :func:`summarizer._parse.parser_versions` (pins, installed or not; spaCy is
   never imported for it);
 * ``schemas``: a hash of the summary's schema and of each answer schema the model is given;
@@ -21,11 +24,15 @@ gives the parts themselves, recorded with each batch run (``runs.settings``).
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.util
 import json
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from summarizer import _parse, prompts
+from summarizer import _grammar, _parse, prompts
 from summarizer.config import Settings
 from summarizer.models import ArticleSummary, AttributionAnswer, EvidenceAnswer, OverviewAnswer
 
@@ -38,6 +45,27 @@ a summary: statement and name candidates (``_candidates.py``), the parser front 
 (``grounding.py``), dates (``_dates.py``), assembly (``_assemble.py``) or the passes' ``apply``
 code. ``tests/test_fingerprint.py`` fails when the output over fixed model answers changes while
 the fingerprint does not."""
+
+RULE_MODULES = (
+    "_assemble",
+    "_attribution",
+    "_candidates",
+    "_chunking",
+    "_claims",
+    "_dates",
+    "_document",
+    "_evidence",
+    "_grammar",
+    "_language",
+    "_overview",
+    "_packs",
+    "_parse",
+    "_quotes",
+    "grounding",
+    "models",
+    "pipeline",
+)
+"""The modules whose code decides what a summary says (not how it is fetched, sent or shown)."""
 
 RESULT_SETTINGS = ("backend", "model", "mode", "max_tokens", "max_input_tokens", "max_statements")
 """The settings that change what a summary says (the others change how it is obtained)."""
@@ -63,6 +91,29 @@ def _files() -> dict[str, str]:
     return out
 
 
+@cache
+def _code() -> str:
+    """sha256 over the syntax trees of :data:`RULE_MODULES`, docstrings removed: a comment or
+    docstring edit keeps the key, any change of code changes it."""
+    h = hashlib.sha256()
+    for name in RULE_MODULES:
+        spec = importlib.util.find_spec(f"summarizer.{name}")
+        assert spec is not None and spec.origin is not None
+        tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if (
+                isinstance(body, list)
+                and body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                body[0] = ast.Pass()
+        h.update(name.encode() + b"\0" + ast.dump(tree).encode() + b"\0")
+    return h.hexdigest()
+
+
 def _schemas() -> dict[str, str]:
     return {
         model.__name__: hashlib.sha256(
@@ -77,7 +128,7 @@ def fingerprint_parts(settings: Settings) -> dict[str, Any]:
     return {
         "templates": _templates(),
         "files": _files(),
-        "rules": RULES_VERSION,
+        "rules": {"version": RULES_VERSION, "grammar": _grammar.RULES_VERSION, "code": _code()},
         "parser": _parse.parser_versions(),
         "schemas": _schemas(),
         "settings": {name: getattr(settings, name) for name in RESULT_SETTINGS},

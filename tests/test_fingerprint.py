@@ -5,7 +5,7 @@
 A change of output under a known fingerprint fails (bump ``RULES_VERSION``, or the version of
 what changed); a new fingerprint fails until the golden is regenerated with::
 
-    PYTHONPATH=. /work/venv/bin/python tests/test_fingerprint.py
+    PYTHONPATH=. .venv/bin/python tests/test_fingerprint.py
 
 which refuses to record a new output under a fingerprint it already has.
 """
@@ -102,7 +102,7 @@ def test_the_output_over_fixed_answers_changes_only_with_the_fingerprint() -> No
         pytest.fail(
             f"the run fingerprint changed ({', '.join(_changed(golden['parts'], parts))}); "
             "regenerate tests/golden/fingerprint.json: "
-            "PYTHONPATH=. /work/venv/bin/python tests/test_fingerprint.py"
+            "PYTHONPATH=. .venv/bin/python tests/test_fingerprint.py"
         )
 
 
@@ -152,6 +152,39 @@ def test_every_setting_that_changes_results_changes_the_key(change: dict[str, An
 def test_settings_that_do_not_change_results_keep_the_key() -> None:
     other = replace(FIXED, timeout=5.0, base_url="http://127.0.0.1:1/v1")
     assert _fingerprint.fingerprint(other) == _fingerprint.fingerprint(FIXED)
+
+
+def test_editing_rule_code_changes_the_key_and_a_docstring_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    source = Path(_parse.__file__).read_text(encoding="utf-8")
+    copy = tmp_path / "_parse.py"
+    real_find_spec = importlib.util.find_spec
+
+    def code_with(text: str) -> str:
+        copy.write_text(text, encoding="utf-8")
+        monkeypatch.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name: (
+                importlib.util.spec_from_file_location(name, copy)
+                if name == "summarizer._parse"
+                else real_find_spec(name)
+            ),
+        )
+        _fingerprint._code.cache_clear()
+        try:
+            return _fingerprint._code()
+        finally:
+            monkeypatch.undo()
+            _fingerprint._code.cache_clear()
+
+    same = code_with(source)
+    assert same == _fingerprint._code()
+    assert code_with(source.replace('"""The parse of', '"""What the parse of', 1)) == same
+    assert code_with(source.replace("_MAX_FOLLOW = 5", "_MAX_FOLLOW = 6", 1)) != same
 
 
 def test_the_fingerprint_never_imports_spacy() -> None:
