@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from summarizer import Summarizer, _fingerprint, _parse, prompts
+from summarizer import Summarizer, _fingerprint, _grammar, _parse, prompts
 from summarizer.batch import run_key
 from summarizer.config import Secret, Settings
 from tests.batch_support import article_text, run_night, write_jsonl
@@ -56,6 +56,7 @@ def current() -> tuple[dict[str, Any], str, str]:
     the ``parser`` extra is installed where the test runs."""
     available = _parse._spacy_available
     _parse._spacy_available = lambda: False
+    _forget_parses()  # an article parsed by an earlier test must not be read from the cache
     try:
         parts = _fingerprint.fingerprint_parts(FIXED)
         with FakeOpenAI() as fake:
@@ -68,7 +69,13 @@ def current() -> tuple[dict[str, Any], str, str]:
             summaries = asyncio.run(go())
     finally:
         _parse._spacy_available = available
+        _forget_parses()
     return parts, _fingerprint.digest(parts), _output_digest(summaries)
+
+
+def _forget_parses() -> None:
+    _parse.analysed.cache_clear()
+    _grammar.article.cache_clear()
 
 
 def _golden() -> dict[str, Any]:
