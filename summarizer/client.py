@@ -18,6 +18,7 @@ translated here, at the boundary, into :mod:`summarizer.exceptions`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -503,8 +504,12 @@ def _mask_in_exception(exc: BaseException, secret: Secret | None) -> None:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         current.args = tuple(_mask(a, secret) if isinstance(a, str) else a for a in current.args)
-        if isinstance(getattr(current, "message", None), str):
-            current.message = _mask(current.message, secret)  # type: ignore[attr-defined]
+        message = getattr(current, "message", None)
+        if isinstance(message, str):
+            # Some exceptions (a test runner's, a C extension's) make ``message`` read-only;
+            # their words are in ``args`` too, masked above.
+            with contextlib.suppress(AttributeError, TypeError):
+                current.message = _mask(message, secret)  # type: ignore[attr-defined]
         body = getattr(current, "body", None)
         if body is not None:
             dumped = json.dumps(body, default=str)

@@ -483,3 +483,21 @@ def test_summarizer_repr_hides_the_key() -> None:
     summarizer = Summarizer(base_url="http://127.0.0.1:9/v1", api_key=API_KEY)
     assert API_KEY not in repr(summarizer)
     assert "127.0.0.1:9" in repr(summarizer)
+
+
+class _ReadOnlyMessage(Exception):
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+def test_an_error_with_a_read_only_message_is_translated_and_masked() -> None:
+    from summarizer.client import translate_provider_error
+    from summarizer.exceptions import SummarizerError
+
+    secret = Secret("sk-read-only-secret-123")
+    cause = _ReadOnlyMessage("refused with key sk-read-only-secret-123")
+    error = translate_provider_error(cause, Meter(), secret=secret)
+    assert isinstance(error, SummarizerError)
+    assert "sk-read-only-secret-123" not in str(error)
+    assert "sk-read-only-secret-123" not in str(cause.args)
