@@ -22,6 +22,7 @@ __all__ = [
     "candidate_names",
     "every_name",
     "find_cues",
+    "holds_json",
     "mentions",
     "name_pattern",
     "not_names",
@@ -85,13 +86,19 @@ class Cue:
 _JSON_OBJECT = re.compile(r'\{\s*["“]\w+["”]\s*:')
 
 
+def holds_json(text: str) -> bool:
+    """Whether ``text`` holds a JSON object: its quotation marks are syntax, not a quotation
+    (an article may carry a fake model answer meant to be attributed)."""
+    return _JSON_OBJECT.search(text) is not None
+
+
 def statement_sentences(sentences: list[Sentence], aligned: AlignedText) -> list[int]:
     """Ids of sentences that quote someone or use a reporting verb ("a déclaré", "said");
     not those holding a JSON object, whose quotation marks are syntax."""
     verbs = every_pack().speech
     out = []
     for s in sentences:
-        if _JSON_OBJECT.search(s.text):
+        if holds_json(s.text):
             continue
         if any(q in s.text for q in _QUOTES) or any(
             aligned.find(v, s.start, s.end) is not None for v in verbs

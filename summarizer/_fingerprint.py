@@ -61,6 +61,7 @@ RULE_MODULES = (
     "_packs",
     "_parse",
     "_quotes",
+    "_statements",
     "grounding",
     "models",
     "pipeline",

@@ -260,6 +260,8 @@ class _Rules:
     shares_subject: frozenset[str]
     relay: tuple[tuple[str, ...], ...]
     verbs: frozenset[str]
+    forms: frozenset[str]
+    """Reporting-verb forms the model lemmatizes wrongly (fr_core_news_md: "estime" → "estime")."""
     person_pronouns: frozenset[str]
     any_pronouns: frozenset[str]
     not_speakers: frozenset[str]
@@ -287,6 +289,7 @@ class _Rules:
             shares_subject=words("shares_subject"),
             relay=tuple(tuple(w.casefold() for w in r) for r in pack.get("relay", [])),
             verbs=words("reporting_verbs"),
+            forms=words("reporting_forms"),
             person_pronouns=words("person_pronouns"),
             any_pronouns=words("any_pronouns"),
             not_speakers=words("not_speakers"),
@@ -494,7 +497,7 @@ class _Extractor:
             t
             for t in self.doc
             if t.pos_ in ("VERB", "AUX")
-            and t.lemma_.casefold() in r.verbs
+            and (t.lemma_.casefold() in r.verbs or t.text.casefold() in r.forms)
             and self._in_quote(t.idx) is None
         ]
 
