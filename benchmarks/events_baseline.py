@@ -33,9 +33,19 @@ def main() -> None:
             pred = {"id": d["id"], "events": events_prediction(d["text"], d["lang"])}
             c = score_document(d, pred)
             total = total + c
-            rows.append({"id": d["id"], "scores": {k: c.scores()[k] for k in ("trigger", "argument", "arg_text")}})
-        out["splits"][split] = {"documents": rows, "scores": {k: total.scores()[k] for k in ("trigger", "argument", "arg_text")}}
-        print(split, json.dumps({k: total.scores()[k] for k in ("trigger", "argument", "arg_text")}))
+            rows.append(
+                {
+                    "id": d["id"],
+                    "scores": {k: c.scores()[k] for k in ("trigger", "argument", "arg_text")},
+                }
+            )
+        out["splits"][split] = {
+            "documents": rows,
+            "scores": {k: total.scores()[k] for k in ("trigger", "argument", "arg_text")},
+        }
+        print(
+            split, json.dumps({k: total.scores()[k] for k in ("trigger", "argument", "arg_text")})
+        )
     if args.out:
         Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 

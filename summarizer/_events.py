@@ -40,7 +40,7 @@ _TOKEN = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class Argument:
-    """A participant, place or time of an event: ``span`` as written, ``role`` as KAIROS names it."""
+    """A participant, place or time of an event: ``span`` as written, ``role`` its KAIROS name."""
 
     role: str
     span: Span
@@ -130,8 +130,11 @@ class _Finder:
         cls = self.lex.class_of.get(lemma) or self.lex.class_of.get(word)
         if t.pos_ == "VERB":
             if lemma in self.lex.reporting:
-                hearer = any(self._dep(c) in self.r.object_deps + self.r.indirect_object_deps
-                             and c.pos_ in ("PROPN", "NOUN", "PRON") for c in t.children)  # fmt: skip
+                hearers = self.r.object_deps + self.r.indirect_object_deps
+                hearer = any(
+                    self._dep(c) in hearers and c.pos_ in ("PROPN", "NOUN", "PRON")
+                    for c in t.children
+                )
                 return (lemma in self.r.contact_verbs and hearer), cls
             if lemma in self.r.light_verbs and cls is None:
                 return False, None
@@ -245,11 +248,16 @@ class _Finder:
             subject = next((c for c in head.children if self._dep(c) in r.subject_deps), None)
             if subject is not None and head.i != t.i:
                 add("agent", subject)  # "…, killing six": the head's subject did it
-        if t.pos_ == "NOUN" and not subject_seen and t.head.pos_ == "VERB":
-            if self._dep(t) in r.object_deps and not self._trigger_class(t.head)[1]:
-                subject = next((c for c in t.head.children if self._dep(c) in r.subject_deps), None)
-                if subject is not None:
-                    add("agent", subject)  # "launched a series of attacks", "opened a probe"
+        if (
+            t.pos_ == "NOUN"
+            and not subject_seen
+            and t.head.pos_ == "VERB"
+            and self._dep(t) in r.object_deps
+            and not self._trigger_class(t.head)[1]
+        ):
+            subject = next((c for c in t.head.children if self._dep(c) in r.subject_deps), None)
+            if subject is not None:
+                add("agent", subject)  # "launched a series of attacks", "opened a probe"
         return out
 
     # -- time
@@ -298,7 +306,10 @@ class _Finder:
         if frame is not None and _low(frame.lemma_) in r.denial_lemmas:
             return "denied", frame, self._subject(frame)
         for g in group:
-            if set(g.morph.get("Tense")) & set(r.future_tenses) or _low(g.lemma_) in r.future_auxiliaries:
+            if (
+                set(g.morph.get("Tense")) & set(r.future_tenses)
+                or _low(g.lemma_) in r.future_auxiliaries
+            ):
                 return "planned", g, None
         if self._dep(t) == "xcomp" and _low(t.head.lemma_) in r.planned_lemmas:
             return "planned", t.head, None
@@ -315,23 +326,28 @@ class _Finder:
             return "alleged", hedge, None
         if any(set(g.morph.get("Aspect")) & set(r.ongoing_aspects) for g in group):
             return "ongoing", t, None
-        if t.pos_ == "VERB" and "Fin" in t.morph.get("VerbForm") and not [
-            g for g in group[1:] if set(g.morph.get("Tense")) - set(r.ongoing_tenses)
-        ] and set(t.morph.get("Tense")) & set(r.ongoing_tenses):
+        if (
+            t.pos_ == "VERB"
+            and "Fin" in t.morph.get("VerbForm")
+            and not [g for g in group[1:] if set(g.morph.get("Tense")) - set(r.ongoing_tenses)]
+            and set(t.morph.get("Tense")) & set(r.ongoing_tenses)
+        ):
             return "ongoing", t, None
         del path
         return "occurred", None, None
 
     def _frame(self, t: Any) -> tuple[Any, list[Any]]:
         """The reporting (or denial) verb whose content ``t`` is, walking up complements."""
-        node, path = t, []
+        node, path = t, list[Any]()
         for _ in range(8):
             if node.head.i == node.i or self._dep(node) not in self.r.complement_deps:
                 return None, path
             node = node.head
             path.append(node)
             lemma = _low(node.lemma_)
-            if node.pos_ == "VERB" and (lemma in self.lex.reporting or lemma in self.r.denial_lemmas):
+            if node.pos_ == "VERB" and (
+                lemma in self.lex.reporting or lemma in self.r.denial_lemmas
+            ):
                 return node, path
         return None, path
 
@@ -346,7 +362,9 @@ class _Finder:
             for phrase in self.r.relay_words:
                 words = [_low(tk.text) for tk in tokens[n : n + len(phrase)]]
                 if words == [_low(w) for w in phrase] and tok.i < t.i:
-                    source = next((x for x in tokens[n + len(phrase) :] if x.pos_ in ("PROPN", "NOUN")), None)
+                    source = next(
+                        (x for x in tokens[n + len(phrase) :] if x.pos_ in ("PROPN", "NOUN")), None
+                    )
                     return tok, source
         return None
 
@@ -391,7 +409,9 @@ def _date_match(piece: str) -> tuple[int, int] | None:
     return None
 
 
-def candidates(text: str, language: str | None, published: date | None = None) -> list[EventCandidate]:
+def candidates(
+    text: str, language: str | None, published: date | None = None
+) -> list[EventCandidate]:
     """Every event mention candidate of ``text``, in text order; [] when ``language`` has no
     parser here (the model path then finds events alone)."""
     doc = _parse.analysed(text, language)
@@ -400,7 +420,9 @@ def candidates(text: str, language: str | None, published: date | None = None) -
     return _Finder(text, doc, _Lexicon.of(language), published).run()
 
 
-def events_prediction(text: str, language: str | None, published: date | None = None) -> list[dict[str, Any]]:
+def events_prediction(
+    text: str, language: str | None, published: date | None = None
+) -> list[dict[str, Any]]:
     """The candidates of a trigger class in the gold prediction format
     (``{"trigger", "arguments": [{"role", "text"}]}``), for scoring the rules alone."""
     return [

@@ -26,7 +26,12 @@ __all__ = [
     "Grammar",
     "Inflection",
     "LanguagePack",
-    "NumberWords", "every_pack", "pack", "packs", "phrase_pattern"]
+    "NumberWords",
+    "every_pack",
+    "pack",
+    "packs",
+    "phrase_pattern",
+]
 
 
 class Inflection(BaseModel):
