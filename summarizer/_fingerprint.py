@@ -54,6 +54,7 @@ RULE_MODULES = (
     "_claims",
     "_dates",
     "_document",
+    "_events",
     "_evidence",
     "_grammar",
     "_language",

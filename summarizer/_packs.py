@@ -20,7 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from summarizer.exceptions import ConfigurationError
 from summarizer.prompts import data_dir
 
-__all__ = ["Grammar", "Inflection", "LanguagePack", "every_pack", "pack", "packs", "phrase_pattern"]
+__all__ = [
+    "EventClass",
+    "EventRules",
+    "Grammar",
+    "Inflection",
+    "LanguagePack",
+    "NumberWords",
+    "every_pack",
+    "pack",
+    "packs",
+    "phrase_pattern",
+]
 
 
 class Inflection(BaseModel):
@@ -80,6 +91,69 @@ class Grammar(BaseModel):
     condition ("savoir si …")."""
 
 
+class EventClass(BaseModel):
+    """A trigger class: its lemmas (verbs and nouns) and the role of each syntactic slot."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    lemmas: tuple[str, ...] = ()
+    roles: dict[str, str] = Field(default_factory=dict)
+
+
+class EventRules(BaseModel):
+    """The word lists of the event candidates (:mod:`summarizer._events`) for one language."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    about: str = ""
+    classes: dict[str, EventClass] = Field(default_factory=dict)
+    default_roles: dict[str, str] = Field(default_factory=dict)
+    """Slot → role for a trigger of no class, and for a slot its class does not name."""
+    light_verbs: tuple[str, ...] = ()
+    contact_verbs: tuple[str, ...] = ()
+    """Reporting verbs that are a contact event when they have a hearer ("told jurors")."""
+    event_nouns: tuple[str, ...] = ()
+    noun_suffixes: tuple[str, ...] = ()
+    subject_deps: tuple[str, ...] = ()
+    passive_subject_deps: tuple[str, ...] = ()
+    object_deps: tuple[str, ...] = ()
+    indirect_object_deps: tuple[str, ...] = ()
+    agent_deps: tuple[str, ...] = ()
+    oblique_deps: tuple[str, ...] = ()
+    oblique_object_deps: tuple[str, ...] = ()
+    case_deps: tuple[str, ...] = ()
+    possessive_deps: tuple[str, ...] = ()
+    shares_subject_deps: tuple[str, ...] = ()
+    complement_deps: tuple[str, ...] = ()
+    phrase_deps: tuple[str, ...] = ()
+    prepositions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    place_entities: tuple[str, ...] = ()
+    place_nouns: tuple[str, ...] = ()
+    time_entities: tuple[str, ...] = ()
+    future_auxiliaries: tuple[str, ...] = ()
+    future_tenses: tuple[str, ...] = ()
+    planned_lemmas: tuple[str, ...] = ()
+    hedge_moods: tuple[str, ...] = ()
+    hedge_words: tuple[str, ...] = ()
+    negators: tuple[str, ...] = ()
+    negation_particles: tuple[str, ...] = ()
+    negation_words: tuple[str, ...] = ()
+    denial_lemmas: tuple[str, ...] = ()
+    ongoing_aspects: tuple[str, ...] = ()
+    ongoing_tenses: tuple[str, ...] = ()
+    relay_words: tuple[tuple[str, ...], ...] = ()
+
+
+class NumberWords(BaseModel):
+    """Written numbers (:mod:`summarizer._numbers`): value ranges, multipliers, hedges."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    about: str = ""
+    values: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    multipliers: dict[str, float] = Field(default_factory=dict)
+    approximate: tuple[str, ...] = ()
+    tolerance: float = 0.0
+    """Relative widening of a number written with an approximation word ("environ 10 000")."""
+
+
 class LanguagePack(BaseModel):
     """What the rules know about one language; every list may be empty (see the README)."""
 
@@ -117,6 +191,10 @@ class LanguagePack(BaseModel):
     """Rules of the parser front end, owned by it."""
     grammar: Grammar = Field(default_factory=Grammar)
     """Word lists of the grammar cues (commitment, evidence), for this language's articles."""
+    events: EventRules = Field(default_factory=EventRules)
+    """Trigger classes, roles and word lists of the event candidates (article's pack only)."""
+    numbers: NumberWords = Field(default_factory=NumberWords)
+    """Written numbers for the number inconsistencies (article's pack only)."""
 
     def cues(self, kind: str) -> dict[str, tuple[str, ...]]:
         """The cue phrases of ``kind`` ("evidence" or "stance") by label."""

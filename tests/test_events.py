@@ -1,0 +1,46 @@
+"""Event candidates from the parse (issue 19, rules only): what happened, to whom, where, and
+whether the article says it happened or a source alleges it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from summarizer import _parse
+from summarizer._events import EventCandidate, candidates, events_prediction
+
+SEED = (Path(__file__).parent / "data" / "kursk.fr.txt").read_text(encoding="utf-8")
+needs_fr = pytest.mark.skipif(not _parse.has_parser("fr"), reason="parser extra not installed")
+
+
+@needs_fr
+def test_the_seeds_deployments_are_alleged_with_their_place() -> None:
+    found = candidates(SEED, "fr")
+    for c in found:
+        for span in [c.trigger, *(a.span for a in c.arguments)]:
+            assert SEED[span.start : span.end] == span.text
+
+    def event(trigger: str, passenger: str) -> EventCandidate:
+        return next(
+            c
+            for c in found
+            if c.trigger.text == trigger
+            and any(a.role == "Passenger" and passenger in a.span.text for a in c.arguments)
+        )
+
+    # « plusieurs milliers de soldats nord-coréens auraient été envoyés dans la région russe
+    # de Koursk »: said by the Pentagon in the conditional, so alleged, with Kursk as place.
+    kursk = event("envoyés", "plusieurs milliers")
+    assert kursk.status == "alleged"
+    assert any(a.role == "Place" and "Koursk" in a.span.text for a in kursk.arguments)
+    russia = event("déployés", "10 000")
+    assert russia.status == "alleged"
+    assert any(a.role == "Place" and a.span.text == "Russie" for a in russia.arguments)
+    # The prediction format keeps only triggers of a class of the pack.
+    triggers = [e["trigger"] for e in events_prediction(SEED, "fr")]
+    assert "envoyés" in triggers and "estime" not in triggers
+
+
+def test_a_language_without_a_parser_has_no_candidates() -> None:
+    assert candidates("Der Minister sagte, die Truppen seien abgezogen.", "de") == []
