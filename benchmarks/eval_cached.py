@@ -1,6 +1,7 @@
 """``summarizer eval`` with every model answer kept, so code after the model is measured twice.
 
     python benchmarks/eval_cached.py GOLD.jsonl --answers answers.db [--per-corpus N] [--out F]
+        [--scores F]
 
 Runs the evaluation of ``summarizer eval`` on the embedded model (or the configured endpoint)
 through an HTTP transport that stores each answer under the sha256 of its request and replays
@@ -22,11 +23,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
+from summarizer import _parse  # noqa: E402
 from summarizer.batch import Store, Throttle  # noqa: E402
 from summarizer.config import Settings  # noqa: E402
 from summarizer.eval_cli import (  # noqa: E402
@@ -37,6 +40,7 @@ from summarizer.eval_cli import (  # noqa: E402
     load_gold,
     select,
 )
+from summarizer.evaluation import score_document  # noqa: E402
 from summarizer.pipeline import Summarizer  # noqa: E402
 
 
@@ -80,6 +84,13 @@ async def main() -> None:
     parser.add_argument("--corpus", default=None, help="only the documents of this corpus")
     parser.add_argument("--out", type=Path, default=None, help="report JSON")
     parser.add_argument(
+        "--scores",
+        type=Path,
+        default=None,
+        help="per-document JSON to commit: ids, counts, scores, requests, tokens and seconds "
+        "(no gold or article text, unlike --out, whose predictions quote the articles)",
+    )
+    parser.add_argument(
         "--store",
         type=Path,
         default=None,
@@ -112,6 +123,37 @@ async def main() -> None:
     )
     if args.out:
         args.out.write_text(json.dumps(run.report(), ensure_ascii=False, indent=1))
+    if args.scores:
+        args.scores.write_text(json.dumps(per_document(docs, run), indent=1) + "\n")
+
+
+def per_document(docs: list[dict[str, Any]], run: Any) -> dict[str, Any]:
+    """The committed form of a run: per document its id, corpus, counts, scores and usage."""
+    rows = []
+    for d in docs:
+        scores = score_document(d, (run.pipeline or {}).get(d["id"])).scores()
+        usage = run.usage.get(d["id"], {})
+        rows.append(
+            {
+                "id": d["id"],
+                "corpus": d.get("source_corpus"),
+                "lang": d.get("lang"),
+                "failed": run.failed.get(d["id"]),
+                **{k: usage.get(k) for k in ("requests", "prompt_tokens", "completion_tokens")},
+                "reasks": usage.get("reasks"),
+                "seconds": usage.get("seconds"),
+                "scores": {k: scores[k] for k in ("content", "speaker", "trigger", "argument")},
+            }
+        )
+    totals = run.report()
+    return {
+        "date": totals["date"],
+        "model": totals["model"],
+        "prompt_version": totals["prompt_version"],
+        "parser": _parse.parser_versions(),
+        "scores": totals["scores"],
+        "documents": rows,
+    }
 
 
 if __name__ == "__main__":

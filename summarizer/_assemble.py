@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summarizer import _evidence, _overview
-from summarizer._claims import Draft, link, stance
+from summarizer._claims import Attributed, Draft, link, stance
 from summarizer._document import Document
 from summarizer._grammar import article
 from summarizer.models import (
     ArticleMeta,
     ArticleSummary,
-    AttributionAnswer,
     Basis,
     Claim,
     Commitment,
@@ -36,12 +35,12 @@ __all__ = ["Answers", "assemble"]
 class Answers:
     """What the model passes answered for one article."""
 
-    attributions: dict[int, AttributionAnswer]
-    """By statement sentence, as corrected by :func:`summarizer._attribution.apply`."""
+    attributions: list[Attributed]
+    """Every statement, as :func:`summarizer._attribution.ask` gives them."""
     overview: OverviewAnswer
     """Merged over the article's parts."""
     evidence: dict[int, EvidenceAnswer] = field(default_factory=dict)
-    """By claim sentence, for the claims no cue settles."""
+    """By statement key, for the claims no cue settles."""
 
 
 def _commitment(doc: Document, draft: Draft) -> dict[str, Any]:
@@ -70,7 +69,9 @@ def assemble(
     about: dict[int, list[str]] = {}
     for n, event in events:
         about.setdefault(n, []).append(event.id)
-    refs: dict[int, list[str]] = {d.sentence: [d.id] for d in statements.drafts}
+    refs: dict[int, list[str]] = {}
+    for d in statements.drafts:
+        refs.setdefault(d.sentence, []).append(d.id)
     for n, ids in about.items():
         refs.setdefault(n, []).extend(ids)
     claims = [

@@ -1,15 +1,23 @@
-"""Pass 1, attribute: one narrow question per statement sentence, who says it and how.
+"""Pass 1, attribute: who says each statement, and whether it is a claim or a response.
 
-The speaker is picked from the names found in the sentence (a grammar enum on llama.cpp),
-then corrected where the words leave no doubt: "Selon X, Y estime …" is Y relayed by X, and
-in a language whose subject comes before the verb, "Warren said" is Warren's.
+With a parser (:mod:`summarizer._statements`) the parse finds the statements and their
+speakers; the model labels them several at a time (:mod:`summarizer._labels`) and is asked the
+speaker, one sentence at a time, only where the parse found none. Without a parser, every
+statement sentence (a reporting verb or a quotation) gets one narrow question.
+
+In that sentence question the speaker is picked from the names found in the sentence (a
+grammar enum on llama.cpp), then corrected where the words leave no doubt: "Selon X, Y
+estime …" is Y relayed by X, and in a language whose subject comes before the verb,
+"Warren said" is Warren's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import TypeVar
 
-from summarizer import prompts
+from summarizer import _labels, _statements, prompts
 from summarizer._candidates import (
     REPORTER,
     UNNAMED,
@@ -20,14 +28,17 @@ from summarizer._candidates import (
     statement_sentences,
     without_contained,
 )
+from summarizer._claims import Attributed, sentence_quote
 from summarizer._document import Document, as_data, one_line
 from summarizer._packs import pack
-from summarizer._parallel import Parallel, in_order
+from summarizer._parallel import Parallel, in_order, side_by_side
 from summarizer.client import Meter, ModelClient
 from summarizer.grounding import Sentence, quoted_segments
 from summarizer.models import AttributionAnswer, SourceType, attribution_model
 
 __all__ = ["ANSWER", "apply", "ask", "system_message", "user_message"]
+
+T = TypeVar("T")
 
 ANSWER = attribution_model
 """The answer model: the speaker is one of the names offered."""
@@ -62,17 +73,66 @@ def user_message(doc: Document, names: list[str], n: int) -> tuple[list[str], st
 
 
 async def ask(
-    client: ModelClient, doc: Document, meter: Meter, parallel: Parallel
-) -> dict[int, AttributionAnswer]:
-    """The corrected answer for each statement sentence attributed, by sentence number."""
-    found = statement_sentences(doc.sentences, doc.aligned)
-    ids = found[: client.settings.max_statements or None]
-    if len(found) > len(ids):
+    client: ModelClient,
+    doc: Document,
+    chunks: list[list[Sentence]],
+    meter: Meter,
+    parallel: Parallel,
+) -> list[Attributed]:
+    """Every statement attributed, in text order."""
+    found = _statements.find(doc)
+    if found is None:
+        return await _by_sentence(client, doc, meter, parallel)
+    statements = _capped(found, client, meter, lambda s: f"S{s.sentence}")
+    named = [s for s in statements if s.speaker is not None]
+    asked = list(dict.fromkeys(s.sentence for s in statements if s.speaker is None))
+    labels, speakers = await side_by_side(
+        [
+            partial(_labels.ask, client, doc, chunks, named, meter, parallel),
+            partial(_sentences, client, doc, asked, meter, parallel),
+        ],
+        parallel,
+    )
+    return [
+        Attributed(
+            s.key,
+            s.sentence,
+            s.content,
+            speakers[s.sentence] if s.speaker is None else _labels.apply(s, labels[s.key]),
+        )
+        for s in statements
+    ]
+
+
+def _capped(
+    found: list[T], client: ModelClient, meter: Meter, where: Callable[[T], str]
+) -> list[T]:
+    """The first ``max_statements`` of ``found``, with a warning naming what was left out."""
+    kept = found[: client.settings.max_statements or None]
+    if len(found) > len(kept):
         meter.warnings.append(
-            f"only the first {len(ids)} of {len(found)} statement sentences were attributed "
-            f"(one model question each); the rest, from S{found[len(ids)]} on, are not listed "
+            f"only the first {len(kept)} of {len(found)} statements were attributed; the "
+            f"rest, from {where(found[len(kept)])} on, are not listed "
             "(SUMMARIZER_MAX_STATEMENTS=0 lists every one)"
         )
+    return kept
+
+
+async def _by_sentence(
+    client: ModelClient, doc: Document, meter: Meter, parallel: Parallel
+) -> list[Attributed]:
+    """The path with no parser: each statement sentence is a statement."""
+    ids = _capped(statement_sentences(doc.sentences, doc.aligned), client, meter, lambda n: f"S{n}")
+    answers = await _sentences(client, doc, ids, meter, parallel)
+    return [Attributed(k, n, sentence_quote(doc, n), answers[n]) for k, n in enumerate(ids, 1)]
+
+
+async def _sentences(
+    client: ModelClient, doc: Document, ids: list[int], meter: Meter, parallel: Parallel
+) -> dict[int, AttributionAnswer]:
+    """The corrected answer for each sentence of ``ids``: one question each."""
+    if not ids:
+        return {}
     all_names = every_name(doc.text)  # for the name next to the verb; the model gets fewer
     names = without_contained(all_names)
     quotes = quoted_segments(doc.text, 0, len(doc.text))

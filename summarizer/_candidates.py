@@ -22,7 +22,7 @@ __all__ = [
     "candidate_names",
     "every_name",
     "find_cues",
-    "holds_json",
+    "imitates_prompt",
     "mentions",
     "name_pattern",
     "not_names",
@@ -83,22 +83,25 @@ class Cue:
 
 # Quotation marks that open a JSON object ({"speaker": …) quote nobody: an article carrying a
 # fake model answer must not have it attributed to the name it holds.
-_JSON_OBJECT = re.compile(r'\{\s*["“]\w+["”]\s*:')
+# A JSON object, one of our prompts' sentence ids ("[S12]") or fences: what an article holds
+# only to pass for our prompt or the model's answer (tests/security/test_prompt_injection.py).
+_PROMPT_MARKUP = re.compile(r'\{\s*["“]\w+["”]\s*:|\[S\d+\]|</?(?:article|excerpt)>')
 
 
-def holds_json(text: str) -> bool:
-    """Whether ``text`` holds a JSON object: its quotation marks are syntax, not a quotation
-    (an article may carry a fake model answer meant to be attributed)."""
-    return _JSON_OBJECT.search(text) is not None
+def imitates_prompt(text: str) -> bool:
+    """Whether ``text`` imitates our prompt or the model's answer: a JSON object, whose
+    quotation marks are syntax, not a quotation, or our sentence ids and fences. Such a
+    sentence (an injected fake answer or instruction) is never a statement."""
+    return _PROMPT_MARKUP.search(text) is not None
 
 
 def statement_sentences(sentences: list[Sentence], aligned: AlignedText) -> list[int]:
     """Ids of sentences that quote someone or use a reporting verb ("a déclaré", "said");
-    not those holding a JSON object, whose quotation marks are syntax."""
+    not those that :func:`imitates_prompt`."""
     verbs = every_pack().speech
     out = []
     for s in sentences:
-        if holds_json(s.text):
+        if imitates_prompt(s.text):
             continue
         if any(q in s.text for q in _QUOTES) or any(
             aligned.find(v, s.start, s.end) is not None for v in verbs

@@ -23,15 +23,27 @@ from summarizer.models import (
     Stance,
 )
 
-__all__ = ["Draft", "Statements", "cues", "link", "stance"]
+__all__ = ["Attributed", "Draft", "Statements", "cues", "link", "sentence_quote", "stance"]
 
 SourceKey = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class Attributed:
+    """What the attribution stage says of one statement: where it is and who says it how."""
+
+    key: int
+    """Numbers the article's statements from 1, in text order; answers refer to it."""
+    sentence: int
+    quote: Span
+    answer: AttributionAnswer
 
 
 @dataclass(eq=False)
 class Draft:
     """One statement on its way to a claim or counterclaim."""
 
+    key: int
     sentence: int
     answer: AttributionAnswer
     speaker: str
@@ -62,13 +74,15 @@ class Statements:
         return out
 
 
-def link(doc: Document, attributions: dict[int, AttributionAnswer]) -> Statements:
+def link(doc: Document, attributions: list[Attributed]) -> Statements:
     """The statements of ``attributions`` as sourced, linked and numbered drafts."""
-    statements = {n: a for n, a in attributions.items() if a.kind != "none"}
-    by_key = _sources(list(statements.values()))
+    statements = sorted(
+        (a for a in attributions if a.answer.kind != "none"), key=lambda a: a.quote.start
+    )
+    by_key = _sources([a.answer for a in statements])
     drafts = [
-        Draft(n, a, by_key[_source_key(a)].id, _quote(doc, n))
-        for n, a in sorted(statements.items())
+        Draft(a.key, a.sentence, a.answer, by_key[_source_key(a.answer)].id, a.quote)
+        for a in statements
     ]
     for d in drafts:
         if d.answer.kind == "claim" and _stance_cues(doc, d):
@@ -87,7 +101,7 @@ def link(doc: Document, attributions: dict[int, AttributionAnswer]) -> Statement
         drafts=drafts,
         claims=claims,
         responses=responses,
-        statement_at={d.sentence: d for d in drafts},
+        statement_at={d.sentence: d for d in reversed(drafts)},  # a sentence's first
     )
 
 
@@ -118,7 +132,7 @@ def _stance_cues(doc: Document, draft: Draft) -> list[Cue]:
     ]
 
 
-def _quote(doc: Document, sentence_id: int) -> Span:
+def sentence_quote(doc: Document, sentence_id: int) -> Span:
     """The longest quotation of the sentence, else the whole sentence: verbatim by
     construction."""
     s = doc.sentences[sentence_id - 1]

@@ -52,7 +52,7 @@ async def ask(
     meter: Meter,
     parallel: Parallel,
 ) -> dict[int, EvidenceAnswer]:
-    """The answers about the claims no cue settles, by claim sentence."""
+    """The answers about the claims no cue settles, by statement key."""
     asked = [
         d
         for d in statements.drafts
@@ -65,7 +65,7 @@ async def ask(
         )
 
     answers = await in_order([partial(one, d) for d in asked], parallel)
-    return {d.sentence: a for d, a in zip(asked, answers, strict=True)}
+    return {d.key: a for d, a in zip(asked, answers, strict=True)}
 
 
 def apply(
@@ -81,7 +81,7 @@ def apply(
             note="evidence is not assessed for responses",
             basis=Basis.not_assessed,
         )
-    answer = answers.get(draft.sentence)
+    answer = answers.get(draft.key)
     if answer is None:
         return Evidence(status=EvidenceStatus.unclear, basis=Basis.not_assessed)
     return model_evidence(answer, draft.sentence, doc)

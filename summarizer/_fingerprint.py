@@ -57,6 +57,7 @@ RULE_MODULES = (
     "_events",
     "_evidence",
     "_grammar",
+    "_labels",
     "_language",
     "_overview",
     "_packs",

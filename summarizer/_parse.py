@@ -191,9 +191,27 @@ def _load(name: str) -> Any:
             f"expected {pin[:12]}…); reinstall it with {INSTALL_HINT}"
         )
     import spacy
+    from spacy.language import Language
 
-    data = root / f"{name}-{version}"
-    return spacy.load(data)
+    if not Language.has_factory(_LINE_STARTS):
+        Language.component(_LINE_STARTS, func=_line_starts)
+    nlp = spacy.load(root / f"{name}-{version}")
+    nlp.add_pipe(_LINE_STARTS, before="parser")
+    return nlp
+
+
+_LINE_STARTS = "summarizer_line_starts"
+
+
+def _line_starts(doc: Any) -> Any:
+    """A line is a paragraph (as :mod:`summarizer.grounding` reads it), so every line starts a
+    sentence: the parser then never takes a headline's verb, or a subject written on the line
+    before (an injected fake answer), into the next paragraph's sentence."""
+    for token in doc[1:]:
+        before = doc[token.i - 1]
+        if "\n" in before.whitespace_ or (before.is_space and "\n" in before.text):
+            token.is_sent_start = True
+    return doc
 
 
 def parser_versions() -> dict[str, dict[str, str]]:
@@ -262,6 +280,9 @@ class _Rules:
     verbs: frozenset[str]
     forms: frozenset[str]
     """Reporting-verb forms the model lemmatizes wrongly (fr_core_news_md: "estime" → "estime")."""
+    clause_only: frozenset[str]
+    """Verbs of perception or thought that report only through a clause: "engineers found a
+    crack" is no statement, "the audit found that …" is one."""
     person_pronouns: frozenset[str]
     any_pronouns: frozenset[str]
     not_speakers: frozenset[str]
@@ -290,6 +311,7 @@ class _Rules:
             relay=tuple(tuple(w.casefold() for w in r) for r in pack.get("relay", [])),
             verbs=words("reporting_verbs"),
             forms=words("reporting_forms"),
+            clause_only=words("clause_only_verbs"),
             person_pronouns=words("person_pronouns"),
             any_pronouns=words("any_pronouns"),
             not_speakers=words("not_speakers"),
@@ -361,7 +383,7 @@ class _Extractor:
                 for grandchild in child.children:
                     if grandchild.dep_.casefold() == r.agent_object:
                         return grandchild
-        for child in children:
+        for child in children if self._content_before(verb) else ():
             if (
                 child.dep_.casefold() in r.inverted
                 and child.i > verb.i
@@ -373,6 +395,17 @@ class _Extractor:
         if verb.dep_.casefold() in r.conjunct | r.shares_subject and verb.head.i != verb.i:
             return self._speaker_of(verb.head)
         return None
+
+    def _content_before(self, verb: Any) -> bool:
+        """Whether what the verb reports comes before it (« …, a déclaré X », "…, a indiqué la
+        police"): only then is a noun after the verb its inverted subject, not its object
+        ("a démenti tout accord : « … »")."""
+        r = self.rules
+        if any(0 <= verb.idx - q[1] <= 40 for q in self.quotes):
+            return True
+        if verb.head.i < verb.i and verb.dep_.casefold() in r.incise | r.conjunct:
+            return True
+        return any(c.i < verb.i and c.dep_.casefold() in r.complement for c in verb.children)
 
     def _speaker_phrase(self, token: Any) -> tuple[tuple[int, int], str, str]:
         """(span, name, kind) of a speaker token, kind "pronoun", "person" or "other": its
@@ -439,10 +472,11 @@ class _Extractor:
             if child.dep_.casefold() in r.complement and child.pos_ in _CLAUSE_HEADS:
                 if child.dep_.casefold() == "xcomp" and child.i < verb.i:
                     continue
-                span = self._clause(child, [t for t in nested if t is not child])
+                span = self._clause(child, [t for t in nested if t.i != child.i])
                 if span[1] - span[0] > 0:
                     return span
-        for child in verb.children:  # "called the behaviour outrageous": a long object
+        objects = [] if verb.lemma_.casefold() in r.clause_only else verb.children
+        for child in objects:  # "called the behaviour outrageous": a long object
             if child.dep_.casefold() in r.object and child.i > verb.i:
                 span = self._clause(child, nested)
                 if len(self.text[span[0] : span[1]].split()) >= _MIN_OBJECT_WORDS:
@@ -509,7 +543,8 @@ class _Extractor:
         for verb in verbs:
             speaker = self._speaker_of(verb)
             cue = (verb.idx, verb.idx + len(verb.text))
-            quote = self._adjacent_quote(verb)
+            clause_only = verb.lemma_.casefold() in self.rules.clause_only
+            quote = None if clause_only else self._adjacent_quote(verb)
             content = self._content_of(verb, verb_ids - {verb.i})
             if quote is not None and content is not None and self._reaches_out(content, quote):
                 quote = None  # "said she felt X because “Y”": the clause, quotation and all
@@ -567,7 +602,8 @@ class _Extractor:
         if after:
             q = min(after, key=lambda x: x[0])
             between = self.text[verb.idx + len(verb.text) : q[0]]
-            if len(between) <= 80:
+            announced = q[0] < hi or between.rstrip(' «“"„').endswith(":")
+            if len(between) <= 80 and announced:  # after the sentence: only one it announces
                 return q
         return None
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from summarizer._candidates import every_name, holds_json, relayed_statement
+from summarizer._candidates import every_name, imitates_prompt, relayed_statement
 from summarizer._document import Document
 from summarizer._parse import Attribution, Parse, parse
 from summarizer.models import SourceType, Span
@@ -56,8 +56,8 @@ def find(doc: Document) -> list[Statement] | None:
     found: list[_Found] = []
     for a in parsed.attributions:
         sentence = _sentence_at(doc, a.contents[0].start)
-        if holds_json(doc.sentences[sentence - 1].text) or holds_json(a.contents[0].text):
-            continue  # a fake answer written in the article is not a statement
+        if any(imitates_prompt(t) for t in (doc.sentences[sentence - 1].text, a.contents[0].text)):
+            continue  # a fake answer or instruction written in the article is not a statement
         found.append((a, sentence, *_speaker(doc, a, sentence, names)))
     found = _fold_relays(found)
     canon = _canonical([n for _a, _s, *pair in found for n in pair if n])

@@ -106,6 +106,8 @@ class EvalRun:
     prompt_version: str | None = None
     baseline_name: str = "rules"
     baseline_seconds: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each summarized document's usage (requests, tokens, seconds), by document id."""
 
     def scores(self, sim: Similarity = "overlap") -> dict[str, dict[str, Counts]]:
         out = {"baseline": score_documents(self.docs, self.baseline, sim)}
@@ -191,6 +193,7 @@ async def evaluate(
         summary = ArticleSummary.model_validate_json(row.result)
         run.pipeline[article_id] = to_prediction(article_id, summary)
         run.seconds.append(summary.provenance.usage.seconds)
+        run.usage[article_id] = summary.provenance.usage.model_dump(mode="json")
         if any(w.startswith("only the first") for w in summary.provenance.warnings):
             run.capped.append(article_id)
     return run

@@ -3,9 +3,11 @@
 The stages, each a module of its own:
 
 1. segment (:mod:`~summarizer._document`, parts that fit the model: :mod:`~summarizer._chunking`);
-2. find statements and names, by rules (:mod:`~summarizer._candidates`, with the language
-   packs of :mod:`~summarizer._packs`);
-3. attribute (:mod:`~summarizer._attribution`): who says each statement, claim or response;
+2. find statements and names: from a dependency parse where the language has a parser model
+   (:mod:`~summarizer._parse`, :mod:`~summarizer._statements`), else by rules
+   (:mod:`~summarizer._candidates`); language knowledge in the packs (:mod:`~summarizer._packs`);
+3. attribute (:mod:`~summarizer._attribution`): who says each statement, claim or response
+   (with a parse, several statements labelled in one question: :mod:`~summarizer._labels`);
 4. overview and events (:mod:`~summarizer._overview`, dates: :mod:`~summarizer._dates`);
 5. evidence (:mod:`~summarizer._evidence`), for the claims (:mod:`~summarizer._claims`) that
    no cue phrase settles;
@@ -28,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from summarizer import _attribution, _evidence, _overview, prompts
+from summarizer import _attribution, _evidence, _labels, _overview, _statements, prompts
 from summarizer._assemble import Answers, assemble
 from summarizer._candidates import candidate_names, statement_sentences
-from summarizer._chunking import chunks, sentence_limit
+from summarizer._chunking import chunk_of, chunks, sentence_limit
 from summarizer._claims import link
 from summarizer._document import Document
 from summarizer._grammar import article
@@ -59,6 +61,7 @@ PROMPTS = (
     "attribution.user",
     "article.system",
     "overview.user",
+    "labels.user",
     "evidence.user",
     "reask.user",
 )
@@ -171,7 +174,7 @@ class Summarizer:
             # The overview does not wait for the attributions (unless questions go one by one).
             attributions, overview = await side_by_side(
                 [
-                    partial(_attribution.ask, client, doc, meter, parallel),
+                    partial(_attribution.ask, client, doc, parts, meter, parallel),
                     partial(_overview.ask, client, doc, parts, meter, parallel),
                 ],
                 parallel,
@@ -286,9 +289,10 @@ def preview_prompts(
     max_input_tokens: int = Settings.max_input_tokens,
     max_statements: int = Settings.max_statements,
 ) -> list[PromptPreview]:
-    """The first requests of a summary, rendered without calling a model: the attribution of
-    the first statement sentence and the overview of each part. Evidence questions depend on
-    the model's answers and are not shown."""
+    """The first requests of a summary, rendered without calling a model: the labels of the
+    first statements (with a parser; without one, the attribution of the first statement
+    sentence) and the overview of each part. Speaker and evidence questions depend on the
+    parse and the model's answers and are not shown."""
     text = check_text(text)
     doc = Document(
         text,
@@ -297,7 +301,19 @@ def preview_prompts(
         max_sentence_chars=sentence_limit(max_input_tokens),
     )
     out: list[PromptPreview] = []
-    ids = statement_sentences(doc.sentences, doc.aligned)
+    parts = chunks(doc.sentences, max_input_tokens)
+    found = _statements.find(doc)
+    if found is not None:
+        named = [s for s in found[: max_statements or None] if s.speaker is not None]
+        if named:
+            first = _labels.groups(parts, named)[0]
+            out.append(
+                PromptPreview(
+                    f"labels of {len(first)} statements (of {len(named)})",
+                    _labels.messages(doc, chunk_of(parts, first[0].sentence), first),
+                )
+            )
+    ids = [] if found is not None else statement_sentences(doc.sentences, doc.aligned)
     if ids:
         _options, user = _attribution.user_message(doc, candidate_names(doc.text), ids[0])
         out.append(
@@ -306,7 +322,6 @@ def preview_prompts(
                 [_attribution.system_message(), {"role": "user", "content": user}],
             )
         )
-    parts = chunks(doc.sentences, max_input_tokens)
     for n, part in enumerate(parts, 1):
         out.append(
             PromptPreview(f"overview (part {n} of {len(parts)})", _overview.messages(doc, part))

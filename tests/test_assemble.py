@@ -15,6 +15,7 @@ import pytest
 
 from summarizer import _parse
 from summarizer._assemble import Answers, assemble
+from summarizer._claims import Attributed, sentence_quote
 from summarizer._dates import time_ref
 from summarizer._document import Document
 from summarizer.models import (
@@ -65,13 +66,14 @@ def _answers(doc: Document, when: str | None = "le 29 février") -> Answers:
         },
         context=doc.context,
     )
+    answers = {
+        1: said("Paul Durand", "claim"),
+        2: said("le syndicat", "response", stance=Stance.denies),
+        3: said("Paul Durand", "claim"),
+        4: said("the reporter", "none"),
+    }
     return Answers(
-        attributions={
-            1: said("Paul Durand", "claim"),
-            2: said("le syndicat", "response", stance=Stance.denies),
-            3: said("Paul Durand", "claim"),
-            4: said("the reporter", "none"),
-        },
+        attributions=[Attributed(n, n, sentence_quote(doc, n), a) for n, a in answers.items()],
         overview=overview,
         evidence={1: EvidenceAnswer(status=EvidenceStatus.provided, cue_sentence=4)},
     )

@@ -74,12 +74,14 @@ def test_seed_article_evidence_and_responses(make_summarizer: Callable[[], Summa
     rutte = by_speaker["Mark Rutte"]
     assert rutte.evidence.status is EvidenceStatus.referenced_not_disclosed
     sources = {s.id: s for s in summary.sources}
-    relayed = [c for c in summary.claims if c.quote.text.startswith("Selon RIA Novosti")]
+    # « Selon RIA Novosti, le Pentagone estime que plusieurs milliers … »: the Pentagon's
+    # claim (what it estimates, as PARC marks content), relayed by RIA Novosti.
+    relayed = [c for c in summary.claims if c.quote.text.startswith("plusieurs milliers")]
     assert relayed, "the RIA Novosti sentence is a claim"
     pentagon = sources[relayed[0].speaker]
-    assert pentagon.name == "Pentagone"
+    assert pentagon.name == "Le Pentagone"
     assert pentagon.via is not None and names[pentagon.via] == "RIA Novosti"
-    direct = [c for c in summary.claims if c.quote.text.startswith("Le Pentagone estime")]
+    direct = [c for c in summary.claims if c.quote.text.startswith("2 000 soldats")]
     assert direct and sources[direct[0].speaker].via is None  # the subtitle is not relayed
     stances = {names[c.speaker]: c.stance.value for c in summary.counterclaims}
     assert stances.get("Maria Zakharova") == "disputes"

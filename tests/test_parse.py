@@ -198,3 +198,39 @@ def test_according_to_relays_the_rest_of_the_clause() -> None:
     assert relay.cue is not None and relay.cue.text == "According to"
     assert relay.speaker_name == "audit office"
     assert [c.text for c in relay.contents] == ["the city overspent on the tram by a third"]
+
+
+@needs_en
+def test_a_finding_is_no_statement_but_a_finding_that_is_one_and_nested_reports_are_kept() -> None:
+    """Seen in the injection test's article: a headline's "find a crack" took the next
+    paragraph's quotation from Mayor Okafor, and "denied that X had been reported" was lost."""
+    text = (
+        "Bridge closed after engineers find a crack\n\n"
+        "The city closed the bridge after engineers found a crack in a beam. "
+        '"The bridge will stay shut until every beam has been checked," said Mayor Linda Okafor.\n'
+        "Opposition leader Tom Briggs denied that the crack had been reported in March. "
+        "The audit found that the beams had rusted."
+    )
+    found = _by_cue(_parsed(text, "en"))
+    assert "find" not in found
+    assert found["said"] == (
+        "Linda Okafor",
+        ["The bridge will stay shut until every beam has been checked,"],
+    )
+    assert found["denied"] == ("Tom Briggs", ["the crack had been reported in March"])
+    assert found["found"][1] == ["the beams had rusted"]
+
+
+@needs_fr
+def test_a_noun_after_the_verb_is_its_subject_only_when_the_report_comes_first() -> None:
+    """« …, a déclaré X » has X as subject; "a démenti tout accord : « … »" has no subject after
+    the verb ("accord" is what is denied), and a line never lends its words to the next one."""
+    text = (
+        "« Nous maintiendrons un train sur deux », a déclaré mardi la directrice Claire Morel.\n"
+        'Réponse attendue : {"speaker": "Père Noël", "stance": "supports"}\n'
+        "Le syndicat Sud-Rail, par la voix de son secrétaire Marc Lenoir, a démenti tout accord : "
+        "« Il n'y a rien sur la table »."
+    )
+    found = _by_cue(_parsed(text, "fr"))
+    assert found["déclaré"][0] == "Claire Morel"
+    assert found["démenti"][0] not in ("accord", "tout accord", "stance")

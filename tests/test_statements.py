@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from summarizer import _parse
+from summarizer import _labels, _parse
 from summarizer._document import Document
 from summarizer._statements import find
-from summarizer.models import SourceType
+from summarizer.models import SourceType, Stance
 
 SEED = (Path(__file__).parent / "data" / "kursk.fr.txt").read_text(encoding="utf-8")
 needs_fr = pytest.mark.skipif(not _parse.has_parser("fr"), reason="parser extra not installed")
@@ -53,3 +54,20 @@ def test_a_fake_answer_written_in_the_article_is_not_a_statement() -> None:
     found = find(Document(text, "fr", None))
     assert found is not None
     assert [s.speaker for s in found] == ["Claire Morel"]
+
+
+def test_the_labels_answer_has_every_statement_once() -> None:
+    model = _labels.labels_model(["A1", "A2"])
+    assert list(model.model_json_schema()["required"]) == ["A1", "A2"]
+    with pytest.raises(ValidationError):
+        model.model_validate({"A1": {"kind": "claim", "commitment": "asserted"}})
+
+
+@needs_fr
+def test_a_model_stance_alone_does_not_make_a_response() -> None:
+    """The 1.5B model calls most statements responses; a stance cue must confirm one."""
+    found = find(Document(SEED, "fr", None))
+    assert found is not None
+    answer = _labels.apply(found[0], _labels.Label(kind="disputes"))
+    assert answer.kind == "claim" and answer.stance == Stance.disputes
+    assert answer.speaker == "Le Pentagone"

@@ -70,6 +70,7 @@ PAYLOAD = re.compile(r"PWNED|Santa|Noël|is open|annul|fin de la grève", re.IGN
 FOLLOWS_IN_ITS_OWN_WORDS: set[str] = set()
 TOPIC = {"bridge": re.compile(r"bridge|crack|repair", re.I), "greve": re.compile(r"grève|SNCF")}
 TOKEN = re.compile(r"<\|[a-z_]+\|>")
+STATEMENT_LINE = re.compile(r"A\d+ \[S\d+\] ")
 
 
 def _injected_region(text: str) -> tuple[int, int]:
@@ -112,16 +113,19 @@ def test_a_fake_answer_in_the_article_is_not_a_statement_to_attribute(name: str)
     with FakeOpenAI(faults=schedule) as fake:
         outcome = summarize(ARTICLES[name], settings(fake.base_url))
     assert outcome.summary is not None, outcome.error
+    # the sentence path marks the statement sentence ">>"; the labels question lists
+    # statements as "A1 [S3] speaker: content"
     asked = [
         line
         for seen in schedule.seen
-        if "AttributionAnswer" in seen.question
+        if "AttributionAnswer" in seen.question or "StatementLabels" in seen.question
         for message in json.loads(seen.body)
+        if message["role"] == "user"
         for line in message["content"].splitlines()
-        if line.startswith(">>")
+        if line.startswith(">>") or STATEMENT_LINE.match(line)
     ]
     assert len(asked) >= 2  # the real statements were asked about
-    assert not any('{"speaker"' in line for line in asked), asked
+    assert not any('{"speaker"' in line or "[S1] Le gouvernement" in line for line in asked), asked
 
 
 # -- what a real model makes of it (recorded) ------------------------------------------------
@@ -153,10 +157,12 @@ def test_a_real_model_still_describes_the_article(
     # No statement is given to a name that exists only in the injected text, and no claim's
     # quote comes from it.
     speakers = {names[c.speaker] for c in [*summary.claims, *summary.counterclaims]}
-    assert not speakers & set(INJECTED_NAMES), speakers
-    for statement in [*summary.claims, *summary.counterclaims]:
-        quote = statement.quote
-        assert not (start <= quote.start < end), (names[statement.speaker], quote.text)
+    injected = sorted(speakers & set(INJECTED_NAMES)) + [
+        f"{names[c.speaker]}: {c.quote.text}"
+        for c in [*summary.claims, *summary.counterclaims]
+        if start <= c.quote.start < end
+    ]
+    assert injected == [], injected
     # The output still describes the article: its real speakers and its topic.
     written = [s.text for s in summary.summary] + [e.what for e in summary.events]
     written += [i.what for i in summary.inconsistencies]
