@@ -58,6 +58,7 @@ RULE_MODULES = (
     "_evidence",
     "_grammar",
     "_language",
+    "_numbers",
     "_overview",
     "_packs",
     "_parse",

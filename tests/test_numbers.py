@@ -23,7 +23,7 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     """Run a test with the parse (skipped if not installed) and without it."""
     if request.param == "text":
         monkeypatch.setattr(_numbers._parse, "analysed", lambda text, language: None)
-    elif not _parse.has_parser("fr"):
+    elif not (_parse.has_parser("fr") and _parse.has_parser("en")):
         pytest.skip("parser extra not installed")
     return str(request.param)
 
@@ -58,6 +58,8 @@ def test_written_figure_agrees_with_digits(path: str) -> None:
         ("plusieurs soldats", 2, 9),
     ]
     assert propose(text, "fr") == []
+    about = "10 000 soldats envoyés au Mali\n\nParis a envoyé environ 9 000 soldats au Mali."
+    assert propose(about, "fr") == []  # within the 15 % an approximation word allows
 
 
 def test_the_same_figure_under_another_noun_confirms_it(path: str) -> None:
@@ -85,13 +87,22 @@ def test_another_group_of_the_same_thing_is_not_compared(path: str) -> None:
 
 def test_dates_years_percentages_and_other_nouns_are_not_compared(path: str) -> None:
     text = (
-        "Inondations à Passau : 2 000 habitants évacués le 3 juin 2024, 10 % de la ville inondée\n\n"
+        "Inondations à Passau : 2 000 habitants évacués le 3 juin 2024, 10 % de la ville inondée"
+        "\n\n"
         "Le 5 juin, 300 pompiers ont aidé les habitants évacués de Passau. "
         "En 2013, 15 % de la ville était inondée."
     )
     found = quantities(text, "fr", _parse.analysed(text, "fr"))
     assert [q.span.text for q in found] == ["2 000 habitants", "300 pompiers"]
     assert propose(text, "fr") == []
+
+
+def test_a_year_before_a_noun_is_no_count(path: str) -> None:
+    text = (
+        "2,000 soldiers sent to Mali\n\n"
+        "Several thousand soldiers were sent to Mali. In 2013 soldiers were sent to Mali too."
+    )
+    assert pairs(propose(text, "en")) == [("2,000 soldiers", "Several thousand soldiers", "differ")]
 
 
 @needs_en
