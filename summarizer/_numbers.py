@@ -1,36 +1,32 @@
 """Numbers that disagree inside an article: the headline's figures against the body's (issue 19).
 
 A fact-checker reads the title and subtitle first and wants to know when their figure is not
-the body's. The rule, with no model (the model confirms or drops each proposal):
+the body's. This rule proposes such pairs (the model confirms or drops each); no model here.
 
-* **Headline and body.** The headline is the lines before the first blank line (title,
-  subtitle, a date line), at most three short ones; otherwise the first line. The body is
-  the rest. Figures are compared across the two only, never inside the body, where different
-  counts of one noun are usually different groups ("10 000 en Russie, plusieurs milliers à
-  Koursk").
-* **Quantities of a thing.** A quantity is digits ("2 000", "10,000", "2,5") or written
-  numbers ("deux mille", "plusieurs milliers", "a dozen", "zwei Dutzend"), read with the
-  article's pack (``prompts/packs/<tag>.json``, key ``numbers``, documented in its README),
-  optionally after an approximation word ("environ"), followed (after a joiner, "de") by the
-  noun it counts. With a parse that noun must be a NOUN and is compared by lemma; without one
-  it is the next word, not a stop word, with plural endings stripped. Years, dates (a month
-  next to the number), units, durations and percentages (``not_counted``) count no thing,
-  and an article alone ("un soldat") is no figure. Only quantities of the same noun compare.
-* **Values.** Each quantity is a range: a figure is one value ("2 000" = 2,000–2,000), a vague
-  word its range ("plusieurs" 2–9, "milliers" 2,000–9,999); a multiplier after a vague word
-  scales the whole range ("plusieurs milliers" = 2,000–9,999). An approximation word widens
-  the range by the pack's ``tolerance`` (15 %: "environ 10 000" = 8,500–11,500).
-* **Disagreement.** A headline quantity is *confirmed* when some body quantity of its noun
-  overlaps it and is at least as precise (a headline figure needs a body figure; a headline
-  range any overlapping one). An unconfirmed headline quantity is proposed against every body
-  quantity of its noun: ``differ`` when their ranges do not overlap (2,000 vs about 10,000),
-  ``vaguer`` when the body's range holds the figure but is only a range. So 2,000 *is* within
-  "plusieurs milliers", yet proposed: the subtitle states a precision the body never gives,
-  which is the seed article's distinction. A headline with no body quantity of its noun
-  proposes nothing (there is nothing to compare).
+* **Headline, body.** The headline is the lines before the first blank line (title, subtitle,
+  date), at most three short ones, else the first line; the body is the rest. Figures are
+  compared across the two only: inside the body, two counts of one noun are usually two groups.
+* **Quantities of a thing.** Digits ("2 000", "10,000", "2,5") or written numbers ("deux
+  mille", "plusieurs milliers", "a dozen", "zwei Dutzend": the pack's ``numbers``, see
+  ``prompts/packs/README.md``), maybe after an approximation word ("environ"), then (maybe
+  after "de") the noun counted: with a parse a NOUN, compared by lemma; without one the next
+  word that is not a stop word, plural endings stripped. Years, dates, units, durations and
+  percentages count no thing; an article alone ("un soldat") is no figure.
+* **Values are ranges.** A figure is one value; a vague word has its range ("plusieurs" 2–9),
+  which a multiplier scales whole ("plusieurs milliers" 2,000–9,999); an approximation word
+  widens by the pack's ``tolerance`` ("environ 10 000": 8,500–11,500 at 15 %).
+* **Disagreement.** Only quantities in the same context compare: the body's sentence, four
+  content words each side, shares a word with the headline's ("153 personnes à bord" is not
+  "une quarantaine de personnes au sol"). A headline quantity is confirmed when such a body
+  quantity of its noun overlaps it and is as precise (a figure needs a figure), or when the
+  body repeats the figure under any noun ("8 000 emplois", "8 000 postes"). Else it is
+  proposed against each body quantity of its noun there: ``differ`` when the ranges do not
+  meet (2,000 against about 10,000), ``vaguer`` when the body's range holds the figure but
+  never states it. So 2,000 is within "plusieurs milliers" and yet proposed: the subtitle
+  claims a precision the body does not give, the seed article's distinction.
 
-The output is one :class:`NumberConflict` per (headline, body) pair, so each is confirmed or
-dropped on its own. Every :class:`Span` is cut from the text by offsets.
+One :class:`NumberConflict` per (headline, body) pair, so each is judged alone. Every
+:class:`Span` is cut from the text by offsets.
 """
 
 from __future__ import annotations
@@ -59,8 +55,8 @@ _TOKEN = re.compile(
     r"|[^\W\d_]+['’]?|\S"
 )
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_SENTENCE_END = re.compile(r"[.!?…]\s")
 _REACH = 4  # content words each side of a body quantity that tell what group it counts
-_YEAR = re.compile(r"\d{4}")
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+")
 Why = Literal["differ", "vaguer"]
 
@@ -109,26 +105,15 @@ def _lexicon(language: str) -> _Lexicon:
     """Phrase (as tokens) → what it is: value, multiplier, article, joiner, approx, unit."""
     lp = pack(language)
     words = lp.numbers
+    marks = {"article": words.articles, "joiner": words.joiners, "approx": words.approximate}
+    marks["unit"] = words.not_counted + tuple(name for names in lp.months for name in names)
+    entries: list[tuple[str, str, object]] = [("value", *e) for e in words.values.items()]
+    entries += [("multiplier", *e) for e in words.multipliers.items()]
+    entries += [(kind, phrase, True) for kind, phrases in marks.items() for phrase in phrases]
     table: _Table = {}
-
-    def add(phrase: str, key: str, value: object) -> None:
+    for kind, phrase, value in entries:
         tokens = tuple(_norm(m.group()) for m in _TOKEN.finditer(phrase))
-        table.setdefault(tokens, {})[key] = value
-
-    for kind, entries in (("value", words.values), ("multiplier", words.multipliers)):
-        for phrase, value in entries.items():
-            add(phrase, kind, value)
-    for kind, phrases in (
-        ("article", words.articles),
-        ("joiner", words.joiners),
-        ("approx", words.approximate),
-        ("unit", words.not_counted),
-    ):
-        for phrase in phrases:
-            add(phrase, kind, True)
-    for names in lp.months:
-        for name in names:
-            add(name, "unit", True)
+        table.setdefault(tokens, {})[kind] = value
     return table, max((len(k) for k in table), default=1), lp
 
 
@@ -211,7 +196,8 @@ def quantities(text: str, language: str | None, doc: Any = None) -> list[Quantit
             continue
         start, (k, low, high) = matches[i].start(), read
         i = k
-        if _YEAR.fullmatch(text[start : matches[k - 1].end()]) and int(low) in _YEARS:
+        written = text[start : matches[k - 1].end()]
+        if len(written) == 4 and written.isdigit() and int(written) in _YEARS:
             continue  # a year
         entry, n = _match(tokens, k, table, longest)
         if "joiner" in entry:
@@ -266,10 +252,10 @@ def _overlap(a: Quantity, b: Quantity, tolerance: float) -> bool:
 
 
 def _context(text: str, span: Span, lexicon: _Lexicon, reach: int) -> set[str]:
-    """The content words of the span's line around it (``reach`` each side, 0: the whole line),
+    """The content words of the span's sentence around it (``reach`` each side, 0: all),
     by their first five letters without accents, so "envoyés" meets "envoyé"."""
     start = text.rfind("\n", 0, span.start) + 1
-    end = text.find("\n", span.end) % (len(text) + 1)
+    end = text.find("\n", span.end) % (len(text) + 1)  # -1 (no newline): the text's end
     table, _, lp = lexicon
     stop = {_bare(w) for w in lp.stop_words}
 
@@ -277,7 +263,8 @@ def _context(text: str, span: Span, lexicon: _Lexicon, reach: int) -> set[str]:
         found = (_bare(m.group()) for m in _WORD.finditer(piece))
         return [w[:5] for w in found if w not in stop and (w,) not in table]
 
-    before, after = words(text[start : span.start]), words(text[span.end : end])
+    before = words(_SENTENCE_END.split(text[start : span.start])[-1])
+    after = words(_SENTENCE_END.split(text[span.end : end], maxsplit=1)[0])
     return set(before[-reach:] + after[:reach] if reach else before + after)
 
 
@@ -301,15 +288,14 @@ def propose(text: str, language: str | None, doc: Any = None) -> list[NumberConf
     body = [q for q in found if q.span.start >= end]
     out: list[NumberConflict] = []
     for h in (q for q in found if q.span.end <= end):
-        if h.figure and any(b.figure and _overlap(h, b, tolerance) for b in body):
+        around = _context(text, h.span, lexicon, 0)
+        near = [b for b in body if around & _context(text, b.span, lexicon, _REACH)]
+        if h.figure and any(b.figure and _overlap(h, b, tolerance) for b in near):
             continue  # the body repeats the figure, whatever it calls the thing
         same = [b for b in body if b.noun == h.noun]
         if any(_overlap(h, b, tolerance) and (b.figure or not h.figure) for b in same):
             continue
-        around = _context(text, h.span, lexicon, 0)
-        for b in same:
-            if not around & _context(text, b.span, lexicon, _REACH):
-                continue  # another group of the same thing ("au sol" against "à bord")
+        for b in (b for b in same if b in near):  # else another group ("au sol", "à bord")
             kind: Why = "vaguer" if _overlap(h, b, tolerance) else "differ"
             why = f"the headline says '{h.span.text}' ({_shown(h)}), the body "
             why += f"'{b.span.text}' ({_shown(b)}): "

@@ -69,6 +69,11 @@ def test_the_same_figure_under_another_noun_confirms_it(path: str) -> None:
     )
     assert propose(text, "fr") == []
     changed = text.replace("8 000 postes", "7 000 postes")
+    other = (
+        "Deux soldats tués au Mali\n\nTrois soldats ont été tués au Mali. "
+        "Le ministre a reçu deux délégations étrangères à Paris."
+    )  # the same figure in another context confirms nothing
+    assert pairs(propose(other, "fr")) == [("Deux soldats", "Trois soldats", "differ")]
     assert pairs(propose(changed, "fr")) == [("8 000 emplois", "3 000 emplois", "differ")]
 
 
