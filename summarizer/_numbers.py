@@ -15,8 +15,8 @@ the body's. This rule proposes such pairs (the model confirms or drops each); no
 * **Values are ranges.** A figure is one value; a vague word has its range ("plusieurs" 2–9),
   which a multiplier scales whole ("plusieurs milliers" 2,000–9,999); an approximation word
   widens by the pack's ``tolerance`` ("environ 10 000": 8,500–11,500 at 15 %).
-* **Disagreement.** Only quantities in the same context compare: the body's sentence, four
-  content words each side, shares a word with the headline's ("153 personnes à bord" is not
+* **Disagreement.** Only quantities in the same context compare: the body's sentence, up to
+  six content words each side, shares a word with the headline's ("153 personnes à bord" is not
   "une quarantaine de personnes au sol"). A headline quantity is confirmed when such a body
   quantity of its noun overlaps it and is as precise (a figure needs a figure), or when the
   body repeats the figure under any noun ("8 000 emplois", "8 000 postes"). Else it is
@@ -56,7 +56,7 @@ _TOKEN = re.compile(
 )
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _SENTENCE_END = re.compile(r"[.!?…]\s")
-_REACH = 4  # content words each side of a body quantity that tell what group it counts
+_REACH = 6  # content words each side of a body quantity that tell what group it counts
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+")
 Why = Literal["differ", "vaguer"]
 
