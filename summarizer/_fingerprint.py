@@ -59,6 +59,7 @@ RULE_MODULES = (
     "_grammar",
     "_labels",
     "_language",
+    "_numbers",
     "_overview",
     "_packs",
     "_parse",

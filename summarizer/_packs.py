@@ -152,6 +152,14 @@ class NumberWords(BaseModel):
     approximate: tuple[str, ...] = ()
     tolerance: float = 0.0
     """Relative widening of a number written with an approximation word ("environ 10 000")."""
+    articles: tuple[str, ...] = ()
+    """Indefinite articles: one only before a number word ("a dozen"), never a count alone."""
+    joiners: tuple[str, ...] = ()
+    """Words between a quantity and its noun or next multiplier ("milliers de soldats")."""
+    plural_endings: tuple[str, ...] = ()
+    """Stripped from a noun to compare it when there is no parse (no lemma)."""
+    not_counted: tuple[str, ...] = ()
+    """Units, durations and percentages: a number before one counts no thing."""
 
 
 class LanguagePack(BaseModel):
