@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from summarizer import _evidence, _overview
+from summarizer import _evidence, _happenings, _overview
 from summarizer._claims import Attributed, Draft, link, stance
 from summarizer._document import Document
 from summarizer._grammar import article
+from summarizer._parse import has_parser
 from summarizer.models import (
     ArticleMeta,
     ArticleSummary,
@@ -22,7 +23,6 @@ from summarizer.models import (
     Commitment,
     Counterclaim,
     EvidenceAnswer,
-    Inconsistency,
     OverviewAnswer,
     Provenance,
     SummarySentence,
@@ -65,15 +65,24 @@ def assemble(
 ) -> ArticleSummary:
     statements = link(doc, answers.attributions)
     at = statements.statement_at
-    events = _overview.events(doc, answers.overview, lambda n: at[n].speaker if n in at else None)
-    about: dict[int, list[str]] = {}
+    if has_parser(doc.language):  # the rules find the events, the model marks the key ones
+        events = _happenings.events(doc, statements, answers.overview)
+    else:
+        events = _overview.events(
+            doc, answers.overview, lambda n: at[n].speaker if n in at else None
+        )
+    about: dict[int, list[str]] = {}  # by statement key: the events its content tells
     for n, event in events:
-        about.setdefault(n, []).append(event.id)
+        inside = [
+            d for d in statements.drafts if d.quote.start <= event.trigger.start < d.quote.end
+        ]
+        for d in inside or [d for d in statements.drafts if d.sentence == n]:
+            about.setdefault(d.key, []).append(event.id)
     refs: dict[int, list[str]] = {}
     for d in statements.drafts:
         refs.setdefault(d.sentence, []).append(d.id)
-    for n, ids in about.items():
-        refs.setdefault(n, []).extend(ids)
+    for n, event in events:
+        refs.setdefault(n, []).append(event.id)
     claims = [
         Claim(
             id=d.id,
@@ -81,7 +90,7 @@ def assemble(
             quote=d.quote,
             **_commitment(doc, d),
             evidence=_evidence.apply(doc, statements, d, answers.evidence),
-            about=about.get(d.sentence, []),
+            about=about.get(d.key, []),
         )
         for d in statements.claims
     ]
@@ -102,12 +111,7 @@ def assemble(
                 evidence=_evidence.apply(doc, statements, d, answers.evidence),
             )
         )
-    inconsistencies = [
-        Inconsistency(
-            id=f"i{n}", what=i.what, spans=[doc.span([m]) for m in sorted(set(i.sentences))]
-        )
-        for n, i in enumerate(answers.overview.inconsistencies, 1)
-    ]
+    inconsistencies = _happenings.inconsistencies(doc, answers.overview)
     summary = [
         SummarySentence(
             text=s.text,

@@ -50,6 +50,13 @@ class Document:
         """What the answer validators check sentence ids and quotes against."""
         return {"sentences": self.sentences, "aligned": self.aligned}
 
+    def sentence_at(self, offset: int) -> int:
+        """The number of the sentence holding ``offset`` (or the next one, in a gap)."""
+        for n, s in enumerate(self.sentences, 1):
+            if offset < s.end:
+                return n
+        return len(self.sentences)
+
     def span(self, ids: Sequence[int]) -> Span:
         first, last = self.sentences[min(ids) - 1], self.sentences[max(ids) - 1]
         return self.cut(first.start, last.end)

@@ -31,7 +31,7 @@ from summarizer.models import TimeRef
 
 __all__ = ["RULES_VERSION", "Argument", "EventCandidate", "candidates", "events_prediction"]
 
-RULES_VERSION = "events-1"
+RULES_VERSION = "events-2"
 """Bump on any change of these rules or of the packs' ``events`` lists."""
 
 _MAX_PHRASE = 8  # tokens of an argument phrase; a longer one is cut to its head and left modifiers
@@ -91,7 +91,11 @@ class _Lexicon:
         for name, cls in rules.classes.items():
             for lemma in cls.lemmas:
                 class_of.setdefault(_low(lemma), name)
-        reporting = frozenset(_low(v) for v in (found.parser or {}).get("reporting_verbs", []))
+        parser = found.parser or {}
+        # lemmas, and the forms the parser model lemmatizes wrongly ("estime"), as written
+        reporting = frozenset(
+            _low(v) for key in ("reporting_verbs", "reporting_forms") for v in parser.get(key, [])
+        )
         return _Lexicon(rules, class_of, reporting)
 
     def role(self, event_class: str | None, slot: str) -> str | None:
@@ -129,7 +133,7 @@ class _Finder:
         lemma, word = _low(t.lemma_), _low(t.text)
         cls = self.lex.class_of.get(lemma) or self.lex.class_of.get(word)
         if t.pos_ == "VERB":
-            if lemma in self.lex.reporting:
+            if lemma in self.lex.reporting or word in self.lex.reporting:
                 hearers = self.r.object_deps + self.r.indirect_object_deps
                 hearer = any(
                     self._dep(c) in hearers and c.pos_ in ("PROPN", "NOUN", "PRON")
@@ -344,10 +348,11 @@ class _Finder:
                 return None, path
             node = node.head
             path.append(node)
-            lemma = _low(node.lemma_)
+            lemma, word = _low(node.lemma_), _low(node.text)
             if node.pos_ == "VERB" and (
-                lemma in self.lex.reporting or lemma in self.r.denial_lemmas
-            ):
+                lemma in self.lex.reporting or word in self.lex.reporting
+                or lemma in self.r.denial_lemmas
+            ):  # fmt: skip
                 return node, path
         return None, path
 

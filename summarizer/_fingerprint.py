@@ -57,6 +57,7 @@ RULE_MODULES = (
     "_events",
     "_evidence",
     "_grammar",
+    "_happenings",
     "_labels",
     "_language",
     "_numbers",

@@ -55,7 +55,7 @@ def find(doc: Document) -> list[Statement] | None:
     names = every_name(doc.text)
     found: list[_Found] = []
     for a in parsed.attributions:
-        sentence = _sentence_at(doc, a.contents[0].start)
+        sentence = doc.sentence_at(a.contents[0].start)
         if any(imitates_prompt(t) for t in (doc.sentences[sentence - 1].text, a.contents[0].text)):
             continue  # a fake answer or instruction written in the article is not a statement
         found.append((a, sentence, *_speaker(doc, a, sentence, names)))
@@ -128,13 +128,6 @@ def _type_of(parsed: Parse, a: Attribution, speaker: str | None) -> SourceType:
             return _TYPES.get(n.label, SourceType.named_on_record)
     # No entity under the speaker: "un responsable", "les enquêteurs" are described sources.
     return SourceType.named_on_record if speaker[:1].isupper() else SourceType.anonymous_described
-
-
-def _sentence_at(doc: Document, offset: int) -> int:
-    for n, s in enumerate(doc.sentences, 1):
-        if offset < s.end:
-            return n
-    return len(doc.sentences)
 
 
 def _same(a: str, b: str) -> bool:

@@ -60,8 +60,6 @@ def _claim(s: ArticleSummary, c: Claim, article: dict[str, Any]) -> dict[str, An
         "@type": "Person" if source.type in _PEOPLE else "Organization",
         "name": source.name,
     }
-    if source.role:
-        author["jobTitle" if source.type in _PEOPLE else "description"] = source.role
     ev = c.evidence
     props = [
         _value("evidenceStatus", ev.status.value, ev.note),
@@ -87,8 +85,6 @@ def _claim(s: ArticleSummary, c: Claim, article: dict[str, Any]) -> dict[str, An
         "appearance": article,
         "firstAppearance": article,
     }
-    if c.paraphrase:
-        node["description"] = c.paraphrase
     if s.article.published:
         node["datePublished"] = s.article.published.isoformat()
     node["additionalProperty"] = props

@@ -391,7 +391,7 @@ def to_prediction(doc_id: str, summary: ArticleSummary) -> dict[str, Any]:
     """The gold prediction format of a summary: every claim and counterclaim is an attribution
     (its quote the content, its source's name the speaker, with its evidence status and, for
     a claim, its commitment, for a counterclaim, its stance), every event a trigger with its
-    place and participants."""
+    arguments (role and text)."""
     names = {s.id: s.name for s in summary.sources}
     statements: list[tuple[int, dict[str, Any]]] = []
     for c in summary.claims:
@@ -401,8 +401,7 @@ def to_prediction(doc_id: str, summary: ArticleSummary) -> dict[str, Any]:
         statements.append((cc.quote.start, item))
     events = []
     for e in sorted(summary.events, key=lambda e: e.trigger.start):
-        args = [{"role": "Place", "text": e.where}] if e.where else []
-        args += [{"role": "Participant", "text": p} for p in e.participants]
+        args = [{"role": a.role, "text": a.span.text} for a in e.arguments]
         events.append({"trigger": e.trigger.text, "arguments": args})
     return {
         "id": doc_id,

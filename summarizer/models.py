@@ -44,6 +44,7 @@ __all__ = [
     "Counterclaim",
     "Event",
     "EventAnswer",
+    "EventArgument",
     "EventStatus",
     "Evidence",
     "EvidenceAnswer",
@@ -61,7 +62,11 @@ __all__ = [
     "attribution_model",
 ]
 
-SCHEMA_VERSION = "1.2"  # 1.1: Counterclaim.stance_note; 1.2: ArticleMeta.author
+SCHEMA_VERSION = "2.0"
+"""1.1: Counterclaim.stance_note; 1.2: ArticleMeta.author; 2.0: Event.arguments (role and
+span, the source an argument names), Event.event_class and Event.key replace the never filled
+Event.where and Event.participants; Inconsistency.basis; Source.role and Claim.paraphrase,
+never filled, removed."""
 
 
 class SourceType(StrEnum):
@@ -145,7 +150,6 @@ class Source(BaseModel):
     model_config = _Frozen
     id: str
     name: str
-    role: str | None = None
     type: SourceType
     via: str | None = Field(
         default=None, description="id of the source this one was relayed through"
@@ -158,16 +162,30 @@ class TimeRef(BaseModel):
     date: dt.date | None = Field(default=None, description="ISO date when resolvable")
 
 
+class EventArgument(BaseModel):
+    """Who or what takes part in an event, or where it happens, as written in the article."""
+
+    model_config = _Frozen
+    role: str = Field(description="its role, a KAIROS name: Place, Passenger, Attacker …")
+    span: Span
+    source: str | None = Field(default=None, description="id of the source it names, if any")
+
+
 class Event(BaseModel):
     model_config = _Frozen
     id: str
     what: str
     trigger: Span
+    event_class: str | None = Field(
+        default=None, description="the trigger class of the language pack (movement, attack …)"
+    )
+    arguments: list[EventArgument] = Field(default_factory=list)
     when: TimeRef | None = None
-    where: str | None = None
-    participants: list[str] = Field(default_factory=list)
     status: EventStatus
-    reported_by: str | None = None
+    reported_by: str | None = Field(
+        default=None, description="id of the source whose statement tells it, if one does"
+    )
+    key: bool = Field(default=False, description="one of the events the summary rests on")
 
 
 class Evidence(BaseModel):
@@ -183,7 +201,6 @@ class Claim(BaseModel):
     id: str
     speaker: str = Field(description="source id")
     quote: Span
-    paraphrase: str | None = None
     commitment: Commitment = Commitment.asserted
     commitment_basis: Basis = Basis.model
     commitment_cue: Span | None = Field(
@@ -215,6 +232,10 @@ class Inconsistency(BaseModel):
     id: str
     what: str
     spans: list[Span]
+    basis: Basis = Field(
+        default=Basis.model,
+        description="cue: the figures' rule found it; model+cue: the model named it too",
+    )
 
 
 class SummarySentence(BaseModel):
@@ -311,6 +332,12 @@ class ArticleSummary(BaseModel):
                 for e in self.events
                 if e.reported_by
             ),
+            *(
+                (f"event {e.id} argument", a.source, sources)
+                for e in self.events
+                for a in e.arguments
+                if a.source
+            ),
             *((f"claim {c.id} speaker", c.speaker, sources) for c in self.claims),
             *((f"claim {c.id} about", a, events) for c in self.claims for a in c.about),
             *((f"counterclaim {c.id} target", c.target, claims) for c in self.counterclaims),
@@ -340,9 +367,12 @@ class ArticleSummary(BaseModel):
     def spans(self) -> list[Span]:
         """Every span in the summary, for grounding checks and highlighting."""
         out: list[Span] = [e.trigger for e in self.events]
+        out += [a.span for e in self.events for a in e.arguments]
         statements: list[Claim | Counterclaim] = [*self.claims, *self.counterclaims]
         for c in statements:
             out.append(c.quote)
+            if isinstance(c, Claim) and c.commitment_cue is not None:
+                out.append(c.commitment_cue)
             if c.evidence.cue is not None:
                 out.append(c.evidence.cue)
         out += [s for i in self.inconsistencies for s in i.spans]

@@ -103,6 +103,21 @@ def _when(event: Event) -> str:
     return event.when.text + (f" ({event.when.date})" if event.when.date else "")
 
 
+def _roles(event: Event, place: bool) -> str:
+    """The event's participants ("Passenger: 2 000 soldats"), or its places, as written."""
+    return "; ".join(
+        a.span.text if place else f"{a.role}: {a.span.text}"
+        for a in event.arguments
+        if (a.role == "Place") == place
+    )
+
+
+def _told(s: ArticleSummary, event: Event) -> str:
+    """The status, and who tells it when a source does ("alleged, by Le Pentagone")."""
+    by = f", by {speaker_label(s, event.reported_by)}" if event.reported_by else ""
+    return event.status.value + by
+
+
 def _commitment_note(c: Claim, escape: Callable[[str], str]) -> str:
     """ " — conditional mood “auraient”" when a grammar cue decided the commitment."""
     return f" — {escape(c.commitment_note)}" if c.commitment_note else ""
@@ -144,19 +159,21 @@ def to_markdown(s: ArticleSummary) -> str:
             "",
             "## Events",
             "",
-            "| id | what | trigger | when | status |",
-            "|---|---|---|---|---|",
+            "| id | trigger | who and what | where | when | status |",
+            "|---|---|---|---|---|---|",
         ]
         for e in s.events:
+            key = " **(key)**" if e.key else ""
             lines.append(
-                f"| {e.id} | {_md(e.what)} | “{_md(e.trigger.text)}” | {_md(_when(e))} | "
-                f"{e.status.value} |"
+                f"| {e.id}{key} | “{_md(e.trigger.text)}” | {_md(_roles(e, False) or e.what)} | "
+                f"{_md(_roles(e, True))} | {_md(_when(e))} | {_md(_told(s, e))} |"
             )
     if s.inconsistencies:
         lines += ["", "## Inconsistencies", ""]
         for i in s.inconsistencies:
             quoted = " vs ".join(f"“{_md(x.text)}”" for x in i.spans)
-            lines.append(f"- {_md(i.what)}: {quoted}")
+            unverified = " *(unverified)*" if i.basis is Basis.model else ""
+            lines.append(f"- {_md(i.what)}: {quoted}{unverified}")
     u = s.provenance.usage
     lines += [
         "",
@@ -405,20 +422,24 @@ def _html_article(s: ArticleSummary, prefix: str) -> list[str]:
         out += [
             "<h2>Events</h2>",
             "<table>",
-            "<tr><th>id</th><th>what</th><th>trigger</th><th>when</th><th>status</th></tr>",
+            "<tr><th>id</th><th>trigger</th><th>who and what</th><th>where</th><th>when</th>"
+            "<th>status</th></tr>",
         ]
         for ev in s.events:
+            key = " <strong>(key)</strong>" if ev.key else ""
             out.append(
-                f'<tr id="{anchor(ev.id)}"><td>{_e(ev.id)}</td><td>{_e(ev.what)}</td>'
-                f"<td><q>{_e(ev.trigger.text)}</q></td><td>{_e(_when(ev))}</td>"
-                f"<td>{_e(ev.status.value)}</td></tr>"
+                f'<tr id="{anchor(ev.id)}"><td>{_e(ev.id)}{key}</td>'
+                f"<td><q>{_e(ev.trigger.text)}</q></td><td>{_e(_roles(ev, False) or ev.what)}</td>"
+                f"<td>{_e(_roles(ev, True))}</td><td>{_e(_when(ev))}</td>"
+                f"<td>{_e(_told(s, ev))}</td></tr>"
             )
         out.append("</table>")
     if s.inconsistencies:
         out += ["<h2>Inconsistencies</h2>", "<ul>"]
         for i in s.inconsistencies:
             quoted = " vs ".join(f"<q>{_e(x.text)}</q>" for x in i.spans)
-            out.append(f'<li id="{anchor(i.id)}">{_e(i.what)}: {quoted}</li>')
+            unverified = " <em>(unverified)</em>" if i.basis is Basis.model else ""
+            out.append(f'<li id="{anchor(i.id)}">{_e(i.what)}: {quoted}{unverified}</li>')
         out.append("</ul>")
     p, u = s.provenance, s.provenance.usage
     out += [

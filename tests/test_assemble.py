@@ -113,19 +113,25 @@ def test_fixed_answers_assemble_into_a_grounded_summary() -> None:
     (response,) = summary.counterclaims
     assert response.target == first.id and response.speaker == "s2"
     assert response.stance == Stance.denies and response.stance_basis == Basis.model_and_cue
-    (event,) = summary.events
+    (event,) = [e for e in summary.events if e.key]  # the one the model named
     assert event.trigger.text == "fermera" and event.reported_by == "s1"
     assert first.about == [event.id]
     assert summary.summary[0].refs == [first.id, event.id, response.id]
-    for span in [first.quote, second.quote, response.quote, event.trigger]:
-        assert TEXT[span.start : span.end] == span.text
+    if _parse.has_parser("fr"):
+        # the rules' events: told by Paul Durand, so not facts of the article
+        assert [(e.trigger.text, e.status.value) for e in summary.events] == [
+            ("fermera", "planned"),
+            ("fournir", "denied"),  # "sans fournir de preuve"
+        ]
+        assert [(a.role, a.span.text) for a in event.arguments] == [("Participant", "usine")]
+    assert summary.check_grounded(TEXT) == []
 
 
 def test_an_impossible_date_is_left_unresolved_not_raised() -> None:
     doc = _doc()
     summary = _assemble(doc, _answers(doc, when="le 29 février"))
-    (event,) = summary.events
-    assert event.when is not None and event.when.text == "le 29 février"
+    (event,) = [e for e in summary.events if e.key]
+    assert event.when is not None and event.when.text.endswith("29 février")  # as written
     assert event.when.date is None
 
 

@@ -41,6 +41,7 @@ from summarizer.models import (
     Commitment,
     Counterclaim,
     Event,
+    EventArgument,
     EventStatus,
     Evidence,
     EvidenceStatus,
@@ -305,7 +306,7 @@ def _summary() -> ArticleSummary:
                 id="e1",
                 what="closure",
                 trigger=span("fermeture"),
-                where="Paris",
+                arguments=[EventArgument(role="Place", span=span("Paris"))],
                 status=EventStatus.planned,
             )
         ],

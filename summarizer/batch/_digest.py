@@ -35,7 +35,7 @@ Rules (each has a unit test that fails without it, in tests/test_batch_report.py
   1. ``similar_text``: *c* is in the same repeated-claim cluster as the claim B's counterclaim
      targets (same speaker, similar quote, as above);
   2. ``shared_keywords``: *c* has the same speaker as that target claim and they are on the
-     same topic (:func:`on_topic`): keywords (words of 4+ characters of the quote, paraphrase
+     same topic (:func:`on_topic`): keywords (words of 4+ characters of the quote
      and the events the claim is about, minus the speaker's own name) share at least
      :data:`MIN_SHARED` (3) words, and at least half of the smaller keyword set;
   3. ``names_speaker``: the counterclaim's quote names *c*'s speaker (every word of one of the
@@ -359,7 +359,7 @@ class Digest:
                     name=who,
                     quote=c.quote.text[:_QUOTE_CHARS],
                     words=words(c.quote.text),
-                    keywords=_keywords([c.quote.text, c.paraphrase, *about], who or frozenset()),
+                    keywords=_keywords([c.quote.text, *about], who or frozenset()),
                     evidence=c.evidence.status,
                     basis=c.evidence.basis.value,
                 )
