@@ -77,7 +77,7 @@ def test_a_reporting_verb_the_model_names_is_no_event() -> None:
 
 
 def test_the_subtitles_figure_against_the_bodys_is_an_inconsistency_with_both_spans() -> None:
-    doc, _statements_ = _seed()
+    doc = _seed()[0]
     n_sub = doc.sentence_at(SEED.index("2 000 soldats"))
     n_body = doc.sentence_at(SEED.index("plusieurs milliers"))
     answer = OverviewAnswer.model_validate(
