@@ -29,8 +29,8 @@ from typing import Any, Protocol, TypeVar, get_args, get_origin
 import httpx2
 import instructor
 import openai
-from openai.types.chat import ChatCompletion
 from instructor.core.exceptions import IncompleteOutputException, ResponseParsingError
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from summarizer import prompts

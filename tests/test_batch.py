@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from summarizer.batch import BatchOptions, Store, Throttle, run_batch
 from summarizer import RetryPolicy
+from summarizer.batch import BatchOptions, Store, Throttle, run_batch
 from tests.batch_support import fake_summarizer, no_sleep, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 

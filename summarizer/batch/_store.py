@@ -51,8 +51,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from summarizer._files import unwritable
 from summarizer._answers import request_key
+from summarizer._files import unwritable
 from summarizer.exceptions import ConfigurationError
 from summarizer.models import Usage
 
