@@ -501,9 +501,17 @@ class _Writer:
                     stopping = True
                     break
                 group.append(more)
-            self._commit(group)
+            # A write whose waiter was cancelled (an article's question cancelled while its
+            # answer was being stored) is still made; only its result has no one to go to.
+            # Marked running first, a future can no longer be cancelled under our feet.
+            self._commit(
+                [
+                    (sql, args, many, done if done.set_running_or_notify_cancel() else None)
+                    for sql, args, many, done in group
+                ]
+            )
 
-    def _commit(self, group: list[tuple[str, Any, bool, Future[int]]]) -> None:
+    def _commit(self, group: list[tuple[str, Any, bool, Future[int] | None]]) -> None:
         try:
             with self._db:
                 ids = [
@@ -517,10 +525,12 @@ class _Writer:
                     self._commit([one])
                 return
             for *_, done in group:
-                done.set_exception(error)
+                if done is not None:
+                    done.set_exception(error)
             return
         for (*_, done), rowid in zip(group, ids, strict=True):
-            done.set_result(int(rowid or 0))
+            if done is not None:
+                done.set_result(int(rowid or 0))
 
 
 def _storable(value: Any) -> Any:
