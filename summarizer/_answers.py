@@ -18,14 +18,17 @@ __all__ = ["ANSWER_CACHE", "AnswerCache", "request_key"]
 
 
 class AnswerCache(Protocol):
-    """``get`` gives the chat-completion JSON stored for a request (None when there is none);
-    ``put`` stores an answer as soon as it arrived and returns once it is durable, so a
-    process killed a moment later still has it. A request is the keyword arguments of
-    ``chat.completions.create`` (a re-ask carries the bad answer: another request)."""
+    """``get`` gives the key of this asking of a request and the chat-completion JSON stored
+    under it (None when there is none); ``put`` stores the answer under that key as soon as it
+    arrived and returns once it is durable, so a process killed a moment later still has it.
+    A request is the keyword arguments of ``chat.completions.create`` (a re-ask carries the
+    bad answer: another request). The n-th asking of the same request in a run is its own
+    key: a re-ask identical to the one before is sent again, as without a cache, and a rerun
+    meets the answers of the killed run in the order they came."""
 
-    def get(self, request: dict[str, Any]) -> str | None: ...
+    def get(self, request: dict[str, Any]) -> tuple[str, str | None]: ...
 
-    async def put(self, request: dict[str, Any], answer: str) -> None: ...
+    async def put(self, key: str, answer: str) -> None: ...
 
 
 ANSWER_CACHE: ContextVar[AnswerCache | None] = ContextVar("summarizer_answer_cache", default=None)
@@ -36,11 +39,12 @@ takes no cache). Unset, as in the library, every request is sent."""
 _NOT_BODY = frozenset({"extra_headers", "extra_query", "timeout"})
 
 
-def request_key(request: dict[str, Any], salt: str) -> str:
+def request_key(request: dict[str, Any], salt: str, asking: int = 0) -> str:
     """sha256 of the canonical body of ``request`` (every field sent, ``extra_body`` merged as
-    the SDK merges it; never a header, so never the API key) and of ``salt`` (the run
-    fingerprint: another prompt, pack or rule never meets this run's answers)."""
+    the SDK merges it; never a header, so never the API key), of ``salt`` (the run
+    fingerprint: another prompt, pack or rule never meets this run's answers) and of
+    ``asking``, how many times the run asked this same request before."""
     body = {k: v for k, v in request.items() if k not in _NOT_BODY and k != "extra_body"}
     body.update(request.get("extra_body") or {})
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{salt}\0{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{salt}\0{asking}\0{canonical}".encode()).hexdigest()

@@ -209,7 +209,7 @@ class ModelClient:
         answer (nothing sent, nothing billed), else sent and its answer stored at once."""
         cache = self.cache if self.cache is not None else ANSWER_CACHE.get()
         if cache is not None:
-            stored = cache.get(kwargs)
+            key, stored = cache.get(kwargs)
             if stored is not None:
                 answer = ChatCompletion.construct(**json.loads(stored))
                 used = answer.usage
@@ -219,7 +219,7 @@ class ModelClient:
         answer = await self._sent(kwargs, meter)
         if cache is not None:
             # A store that cannot take it (disk full) raises its error: the night stops.
-            await cache.put(kwargs, answer.to_json(indent=None))
+            await cache.put(key, answer.to_json(indent=None))
         return answer
 
     async def _sent(self, kwargs: dict[str, Any], meter: Meter) -> Any:

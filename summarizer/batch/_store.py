@@ -23,8 +23,9 @@ Tables:
 * ``items``: which article ids each run saw, in input order, and their key (several ids may
   share a key when two inputs have the same text);
 * ``answers``: every model answer received (the chat-completion JSON, committed as soon as it
-  arrived), keyed by the sha256 of the request's body and the run fingerprint
-  (:func:`summarizer.client.request_key`; no header, so no API key): an article killed with
+  arrived), keyed by the sha256 of the request's body, the run fingerprint and how many times
+  the run had asked it (:func:`summarizer.client.request_key`; no header, so no API key): an
+  article killed with
   questions answered is summarized again on the rerun, from these answers, without sending
   them again (:class:`StoreAnswers`);
 * ``api_requests`` and ``api_submissions``: with the OpenAI Batch API backend, every model
@@ -45,6 +46,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -430,33 +432,32 @@ class StoreAnswers:
             run_id,
             reuse,
         )
+        self._asked: Counter[str] = Counter()  # times this run asked each request
         self.reused = 0
         """Answers given back (requests not sent again)."""
 
-    def get(self, request: dict[str, Any]) -> str | None:
+    def get(self, request: dict[str, Any]) -> tuple[str, str | None]:
+        first = request_key(request, self._fingerprint)
+        asking = self._asked[first]
+        self._asked[first] += 1
+        key = first if asking == 0 else request_key(request, self._fingerprint, asking)
         if not self._reuse:
-            return None
+            return key, None
         found = self._store.db.execute(
-            "SELECT response FROM answers WHERE key = ?",
-            (request_key(request, self._fingerprint),),
+            "SELECT response FROM answers WHERE key = ?", (key,)
         ).fetchone()
         if found is None:
-            return None
+            return key, None
         self.reused += 1
-        return str(found[0])
+        return key, str(found[0])
 
-    async def put(self, request: dict[str, Any], answer: str) -> None:
+    async def put(self, key: str, answer: str) -> None:
+        # REPLACE: a night that asks afresh (``reuse`` off) keeps its own, newer answer.
         await asyncio.wrap_future(
             self._store._write(
-                "INSERT OR IGNORE INTO answers (key, fingerprint, response, run_id, created_at) "
+                "INSERT OR REPLACE INTO answers (key, fingerprint, response, run_id, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (
-                    request_key(request, self._fingerprint),
-                    self._fingerprint,
-                    answer,
-                    self._run_id,
-                    time.time(),
-                ),
+                (key, self._fingerprint, answer, self._run_id, time.time()),
             )
         )
 
