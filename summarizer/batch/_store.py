@@ -25,9 +25,8 @@ Tables:
 * ``answers``: every model answer received (the chat-completion JSON, committed as soon as it
   arrived), keyed by the sha256 of the request's body, the run fingerprint and how many times
   the run had asked it (:func:`summarizer.client.request_key`; no header, so no API key): an
-  article killed with
-  questions answered is summarized again on the rerun, from these answers, without sending
-  them again (:class:`StoreAnswers`);
+  article killed with questions answered is summarized again on the rerun, from these answers,
+  without sending them again (:class:`StoreAnswers`);
 * ``api_requests`` and ``api_submissions``: with the OpenAI Batch API backend, every model
   request by its ``custom_id`` (queued, submitted, answered or failed, with the answer), and
   every file/batch submitted, so a run that dies at any point resumes without sending twice.
