@@ -150,13 +150,6 @@ def _outcome(inputs: Path, db: Path, out: Path, out_dir: Path | None) -> dict[st
     return result
 
 
-def _paid_twice(served: dict[str, Any]) -> int:
-    """Requests the server answered again with a body it had answered before: paid twice (a
-    retry after a fault is not one: the fault was not an answer)."""
-    answered = [r["body_sha256"] for r in served["log"] if r["fault"] is None]
-    return len(answered) - len(set(answered))
-
-
 def _articles(path: Path, n: int) -> Path:
     """``n`` articles with a claim and a response (~5 requests each), language given: no
     language identifier (which unpacks its model to a temporary file) is involved."""
@@ -200,7 +193,7 @@ def kill9(tally: Tally, work: Path, seed: int, kills: int) -> dict[str, Any]:
         "final_exit": code,
         **_outcome(inputs, db, out, out_dir),
         "requests_served": served["requests"],
-        "requests_paid_twice": _paid_twice(served),
+        "requests_paid_twice": served["answered_again"],
     }
 
 
@@ -225,7 +218,7 @@ def full_disk(tally: Tally, work: Path) -> dict[str, Any]:
         "exit_after": rerun,
         **_outcome(inputs, db, out, out_dir),
         "requests_served": served["requests"],
-        "requests_paid_twice": _paid_twice(served),
+        "requests_paid_twice": served["answered_again"],
     }
 
 
@@ -307,7 +300,7 @@ def symlinked_store(tally: Tally, work: Path) -> dict[str, Any]:
         "first_night_exit": first.returncode,
         **_outcome(inputs, db, out, None),
         "requests_served": served["requests"],
-        "requests_paid_twice": _paid_twice(served),
+        "requests_paid_twice": served["answered_again"],
     }
 
 
