@@ -131,6 +131,10 @@ class FakeServer:
             proc.wait()
         data: dict[str, Any] = json.loads(self.stats_file.read_text(encoding="utf-8"))
         self.stats_file.unlink(missing_ok=True)
+        # Requests answered again with a body answered before: paid twice (a retry after a
+        # fault is not one, the fault was not an answer).
+        answered = [r["body_sha256"] for r in data.get("log", []) if r["fault"] is None]
+        data["answered_again"] = len(answered) - len(set(answered))
         data.pop("log", None)  # one record per request: not wanted in results.json
         self._stats = data
         return data

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -19,7 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-__all__ = ["atomic_writer", "current_umask", "unwritable", "write_atomic"]
+__all__ = ["atomic_writer", "current_umask", "sweep_leftovers", "unwritable", "write_atomic"]
+
+_SUFFIX = ".tmp"
+_MKSTEMP = r"[a-z0-9_]{8}"  # the random part ``tempfile.mkstemp`` puts between prefix and suffix
 
 _ENVIRONMENT_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
@@ -56,7 +60,7 @@ def current_umask() -> int:
 def atomic_writer(path: Path) -> Iterator[TextIO]:
     """A UTF-8 text handle whose content replaces ``path`` only if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_SUFFIX)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             os.fchmod(handle.fileno(), 0o666 & ~current_umask())
@@ -73,6 +77,24 @@ def write_atomic(path: Path, content: str) -> None:
     """Replace ``path`` with ``content``, atomically, with the umask's mode."""
     with atomic_writer(path) as handle:
         handle.write(content)
+
+
+def sweep_leftovers(folder: Path, target: str, before: float) -> int:
+    """Remove the temporary files :func:`atomic_writer` left in ``folder`` (a ``kill -9``
+    between their creation and the rename), for targets whose name matches the regular
+    expression ``target``, last modified before ``before`` (a time stamp; a writer at work
+    now is left alone). Returns how many were removed; a file that cannot be is left."""
+    pattern = re.compile(rf"\.(?:{target})\.{_MKSTEMP}{re.escape(_SUFFIX)}")
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not pattern.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 def unwritable(exc: BaseException | None) -> str | None:

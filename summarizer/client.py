@@ -30,9 +30,11 @@ import httpx2
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, ResponseParsingError
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from summarizer import prompts
+from summarizer._answers import ANSWER_CACHE, AnswerCache, request_key
 from summarizer._chunking import CHARS_PER_TOKEN
 from summarizer._input import BodyTooLarge, ByteCap
 from summarizer._parallel import finish_in_flight
@@ -53,13 +55,16 @@ from summarizer.models import Usage
 from summarizer.retrying import MalformedResponseError
 
 __all__ = [
+    "ANSWER_CACHE",
     "MAX_RESPONSE_BYTES",
+    "AnswerCache",
     "Meter",
     "ModelClient",
     "RequestGate",
     "ResponseTooLargeError",
     "cap_responses",
     "check_endpoint",
+    "request_key",
     "translate_provider_error",
 ]
 
@@ -147,9 +152,15 @@ class RequestGate(Protocol):
 
 @dataclass
 class Meter:
-    """Usage of one article, summed over every request, retry and re-ask."""
+    """Usage of one article, summed over every request, retry and re-ask.
+
+    ``reused_tokens`` are those of answers taken from an :class:`AnswerCache`: billed by an
+    earlier run, not by this one, but spent by the article against its token budget, so a
+    rerun decides as the first run would have."""
 
     usage: Usage = field(default_factory=Usage)
+    reused_requests: int = 0
+    reused_tokens: int = 0
     started: float = field(default_factory=time.monotonic)
     warnings: list[str] = field(default_factory=list)
 
@@ -167,9 +178,11 @@ class ModelClient:
         base_url: str,
         http_client: httpx2.AsyncClient | None = None,
         gate: RequestGate | None = None,
+        cache: AnswerCache | None = None,
     ) -> None:
         self.settings = settings
         self.gate = gate
+        self.cache = cache
         key = settings.api_key.reveal() if settings.api_key is not None else "local-no-key"
         self._openai = openai.AsyncOpenAI(
             api_key=key,
@@ -192,7 +205,25 @@ class ModelClient:
         return StructuredQuestion.of(response_model, self._mode, grammar=self._grammar)
 
     async def _send(self, kwargs: dict[str, Any], meter: Meter) -> Any:
-        """One logical request: transport retries around ``chat.completions.create``."""
+        """One logical request: answered from the cache when an earlier run received its
+        answer (nothing sent, nothing billed), else sent and its answer stored at once."""
+        cache = self.cache if self.cache is not None else ANSWER_CACHE.get()
+        if cache is not None:
+            key, stored = cache.get(kwargs)
+            if stored is not None:
+                answer = ChatCompletion.construct(**json.loads(stored))
+                used = answer.usage
+                meter.reused_requests += 1
+                meter.reused_tokens += used.total_tokens if used is not None else 0
+                return answer
+        answer = await self._sent(kwargs, meter)
+        if cache is not None:
+            # A store that cannot take it (disk full) raises its error: the night stops.
+            await cache.put(key, answer.to_json(indent=None))
+        return answer
+
+    async def _sent(self, kwargs: dict[str, Any], meter: Meter) -> Any:
+        """Transport retries around ``chat.completions.create``."""
         gate = self.gate
         estimate = _estimate_tokens(kwargs)
 
@@ -272,9 +303,9 @@ class ModelClient:
                     errors = describe_errors(exc)
                     grounded_only = parsed.model_dump()  # schema-valid, some references wrong
             budget = settings.token_budget
-            if budget is not None and meter.usage.total_tokens >= budget:
+            if budget is not None and _spent(meter) >= budget:
                 raise TokenBudgetExceededError(
-                    f"token budget of {budget} spent ({meter.usage.total_tokens} tokens) after "
+                    f"token budget of {budget} spent ({_spent(meter)} tokens) after "
                     f"{attempt + 1} answers; last problems: {'; '.join(errors)[:300]}",
                     usage=meter.snapshot(),
                 )
@@ -334,13 +365,18 @@ def _check_budget(budget: int | None, meter: Meter, question: str) -> None:
     """Refuse to send a question once the article has spent its budget: it bounds the whole
     article (first questions and re-asks alike) to the budget plus the one request that
     crossed it, whatever the article's length."""
-    if budget is not None and meter.usage.total_tokens >= budget:
+    if budget is not None and _spent(meter) >= budget:
         raise TokenBudgetExceededError(
-            f"token budget of {budget} spent ({meter.usage.total_tokens} tokens in "
+            f"token budget of {budget} spent ({_spent(meter)} tokens in "
             f"{meter.usage.requests} requests) before the {question} question; raise "
             "SUMMARIZER_TOKEN_BUDGET or shorten the article",
             usage=meter.snapshot(),
         )
+
+
+def _spent(meter: Meter) -> int:
+    """The article's tokens against its budget: billed now, or by the run that first asked."""
+    return meter.usage.total_tokens + meter.reused_tokens
 
 
 def _estimate_tokens(request: dict[str, Any]) -> int:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,7 @@ from typing import Any
 from summarizer import RetryPolicy, Summarizer
 from summarizer.batch import BatchOptions, BatchStats, Store, Throttle, run_batch
 
+ROOT = Path(__file__).resolve().parent.parent
 _SPEAKERS = ("Jean Dupont", "Marie Curie", "Paul Martin", "Aïcha Benali", "Li Wei")
 
 
@@ -76,3 +80,22 @@ def run_night(
                 on_progress=on_progress,
             )
         )
+
+
+def batch_cli(args: list[str], base_url: str, **env: str) -> subprocess.Popen[str]:
+    """``summarizer batch ARGS`` as a child process against the endpoint at ``base_url``
+    (what a cron job runs: it can be killed with ``kill -9``); ``env`` adds settings."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "summarizer", "batch", *args],
+        env={
+            **os.environ,
+            "OPENAI_BASE_URL": base_url,
+            "OPENAI_API_KEY": "sk-test-not-a-real-key",
+            "SUMMARIZER_TIMEOUT": "5",
+            "PYTHONPATH": str(ROOT),
+            **env,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,12 +20,11 @@ import pytest
 
 from summarizer import RetryPolicy
 from summarizer.batch import BatchOptions, Store, Throttle, run_batch
-from tests.batch_support import fake_summarizer, no_sleep, write_jsonl
+from tests.batch_support import batch_cli, fake_summarizer, no_sleep, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
 
-ROOT = Path(__file__).resolve().parent.parent
 FAULTS = {  # 30 % of requests fail, in every way the batch must survive
     "429": 0.05,
     "500": 0.04,
@@ -156,22 +153,8 @@ def test_failed_articles_are_kept_and_only_they_are_retried(tmp_path: Path) -> N
 # --- the command line, in a subprocess ----------------------------------------------------------
 
 
-def _cli(args: list[str], base_url: str, **kw: Any) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "OPENAI_BASE_URL": base_url,
-        "OPENAI_API_KEY": "sk-test-not-a-real-key",
-        "SUMMARIZER_TIMEOUT": "5",
-        "PYTHONPATH": str(ROOT),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "summarizer", "batch", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kw,
-    )
+def _cli(args: list[str], base_url: str) -> subprocess.Popen[str]:
+    return batch_cli(args, base_url)
 
 
 def _done(db: Path) -> int:

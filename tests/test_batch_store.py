@@ -115,11 +115,13 @@ def test_a_store_of_version_1_is_reported_then_upgraded_in_place(tmp_path: Path)
         con.execute("ALTER TABLE articles DROP COLUMN batch_prompt_tokens")
         con.execute("ALTER TABLE articles DROP COLUMN batch_completion_tokens")
         con.execute("ALTER TABLE articles DROP COLUMN text")
+        con.execute("DROP TABLE answers")
         con.execute("PRAGMA user_version=1")
     old = build_report(path, all_runs=True)  # read-only: reported as it is, all online
     assert (old.total.total_tokens, old.total.batch_tokens) == (12, 0)
     with Store(path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert store.db.execute("SELECT count(*) FROM answers").fetchone()[0] == 0  # made
         store.start("k", _meta("k"), run)
         batch = Usage(prompt_tokens=4, completion_tokens=1)
         store.finish(

@@ -150,6 +150,7 @@ def _downgrade(path: Path, version: int) -> None:
     """Make ``path`` what summarizer wrote at store ``version`` (1 or 2)."""
     with sqlite3.connect(path) as db:
         db.execute("ALTER TABLE articles DROP COLUMN text")
+        db.execute("DROP TABLE answers")
         if version == 1:
             db.execute("ALTER TABLE articles DROP COLUMN batch_prompt_tokens")
             db.execute("ALTER TABLE articles DROP COLUMN batch_completion_tokens")
@@ -172,7 +173,7 @@ def test_an_old_store_is_shown_then_upgraded_and_keeps_its_rows(
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == version  # not touched
     with Store(path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4
         columns = {row[1] for row in store.db.execute("PRAGMA table_info(articles)")}
         assert {"text", "batch_prompt_tokens"} <= columns
         assert (

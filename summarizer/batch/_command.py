@@ -406,6 +406,11 @@ def _summary_line(stats: BatchStats, store: Path, out: Path | None) -> str:
         f"{stats.duplicates} duplicates, {stats.filtered} before --since"
         + (f", {stats.deferred} waiting for the Batch API" if stats.deferred else "")
         + (f", {stats.restored} missing --out-dir files written again" if stats.restored else "")
+        + (
+            f", {stats.reused_requests} answers taken from the store (not sent again)"
+            if stats.reused_requests
+            else ""
+        )
         + (f"; {stats.aborted}" if stats.aborted else "")
         + "; "
         f"{stats.usage.requests} requests, {stats.usage.total_tokens:,} tokens in "

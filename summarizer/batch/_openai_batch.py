@@ -244,7 +244,13 @@ async def _wave_run(
     try:
         async with summarizer:
             return await run_batch(
-                sources, store, summarizer, options, throttle=throttle, on_progress=on_progress
+                sources,
+                store,
+                summarizer,
+                options,
+                throttle=throttle,
+                on_progress=on_progress,
+                answer_cache=False,  # the answers are in api_requests, counted from there
             )
     finally:
         closer.cancel()

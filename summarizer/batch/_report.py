@@ -149,6 +149,11 @@ class NightReport(BaseModel):
     latency: Latency
     digest: DigestReport
     notes: list[str]
+    reused_requests: int = Field(
+        0,
+        description="model answers taken from the store's answer cache instead of sent again "
+        "(received by an interrupted earlier run; billed then, not again)",
+    )
 
 
 # --- building -----------------------------------------------------------------------------------
@@ -265,6 +270,12 @@ def _build(
         notes.append(
             "some articles were tried by earlier runs too: their usage includes those attempts"
         )
+    reused = sum((r.runner_counts or {}).get("reused_requests", 0) for r in runs)
+    if reused:
+        notes.append(
+            f"{reused:,} requests were answered from the store (their answers had arrived "
+            "before an interruption): not sent, not billed again, not in the usage below"
+        )
     digest, unreadable = _digest(db, scope, args, run is not None, limit)
     if unreadable:
         notes.append(f"{unreadable} done results could not be read (written by another version?)")
@@ -281,6 +292,7 @@ def _build(
         latency=_latency(db, processed, args),
         digest=digest,
         notes=notes,
+        reused_requests=reused,
     )
     return report, load_articles(db, scope, args, run is not None) if with_articles else []
 
@@ -302,7 +314,9 @@ def _run_info(db: sqlite3.Connection, run: int) -> RunInfo:
     runner: dict[str, int] | None = None
     if counts:
         try:
-            runner = {str(k): int(v) for k, v in json.loads(counts).items()}
+            # The counts, not the usage recorded beside them (a dict of its own).
+            found = json.loads(counts).items()
+            runner = {str(k): v for k, v in found if isinstance(v, int) and not isinstance(v, bool)}
         except (ValueError, TypeError, AttributeError):
             runner = None
     return RunInfo(

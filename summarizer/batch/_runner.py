@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from summarizer import prompts
-from summarizer._files import atomic_writer, unwritable, write_atomic
+from summarizer._files import atomic_writer, sweep_leftovers, unwritable, write_atomic
 from summarizer._fingerprint import digest, fingerprint_parts
 from summarizer._input import text_sha256
 from summarizer._output import check_writable
@@ -43,7 +43,8 @@ from summarizer.batch._inputs import (
     normalise,
 )
 from summarizer.batch._limits import Throttle
-from summarizer.batch._store import Row, Store
+from summarizer.batch._store import Row, Store, StoreAnswers
+from summarizer.client import ANSWER_CACHE
 from summarizer.config import Settings
 from summarizer.exceptions import (
     InputError,
@@ -142,6 +143,8 @@ class BatchStats:
     deferred: int = 0
     filtered: int = 0
     restored: int = 0  # --out-dir files of articles done before, written again (were missing)
+    reused_requests: int = 0  # model answers taken from the store, received by an earlier run
+    swept: int = 0  # temporary files of a killed run's atomic writes, removed
     usage: Usage = field(default_factory=Usage)
     failures: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
@@ -194,12 +197,18 @@ async def run_batch(
     *,
     throttle: Throttle | None = None,
     on_progress: Callable[[BatchStats], None] | None = None,
+    answer_cache: bool = True,
 ) -> BatchStats:
     """Summarize every article under ``sources`` not already done in ``store``.
 
     ``summarizer`` should have been built with ``gate=throttle`` so that each request
     respects the limits; the throttle's article slots bound the articles in flight.
+    With ``answer_cache``, every model answer is stored as it arrives and a request whose
+    answer the store holds is not sent again (an article a killed night had in flight);
+    a ``retry_failed`` night stores answers but asks afresh (the failure may be the
+    answers'). The Batch API backend keeps its own requests (``api_requests``) instead.
     """
+    begun = time.time()
     check_outputs(options)
     sources = list(sources)  # walked twice: counted for the progress total, then read
     settings = summarizer.settings
@@ -215,8 +224,16 @@ async def run_batch(
     )
     run = _Run(store, summarizer, options, throttle, stats, meta, fingerprint, on_progress)
     try:
+        stats.swept = sweep_outputs(options, begun)
         stats.run_id = _begin(store, summarizer.settings, options, meta, parts)
-        await run.night(sources, queue)
+        if answer_cache:
+            run.answers = store.answers(fingerprint, stats.run_id, reuse=not options.retry_failed)
+        cached = ANSWER_CACHE.set(run.answers)
+        try:
+            await run.night(sources, queue)
+        finally:
+            ANSWER_CACHE.reset(cached)
+            run.count_reused()
         counts = store.counts(stats.run_id)
         total = sum(counts.values())
         stats.failed_share = counts["failed"] / total if total else 0.0
@@ -248,6 +265,17 @@ def check_outputs(options: BatchOptions) -> None:
             check_writable(path)
         except InputError as exc:
             raise NightUnwritable(f"stopped before the first article: {exc.message}") from None
+
+
+def sweep_outputs(options: BatchOptions, before: float) -> int:
+    """Remove what a killed night's atomic writes left of ``--out`` and ``--out-dir`` files
+    (hidden temporary files older than ``before``, this run's start); nothing else."""
+    swept = 0
+    if options.out is not None:
+        swept += sweep_leftovers(options.out.absolute().parent, re.escape(options.out.name), before)
+    if options.out_dir is not None:
+        swept += sweep_leftovers(options.out_dir, r".+\.json", before)
+    return swept
 
 
 def _begin(
@@ -299,6 +327,8 @@ def _counters(stats: BatchStats) -> dict[str, int]:
         "deferred": stats.deferred,
         "filtered": stats.filtered,
         "restored": stats.restored,
+        "reused_requests": stats.reused_requests,
+        "swept": stats.swept,
     }
 
 
@@ -316,6 +346,7 @@ class _Run:
     same_in_a_row: int = 0
     last_failure: str | None = None
     keys: set[str] = field(default_factory=set)  # in flight in this run
+    answers: StoreAnswers | None = None
 
     async def night(
         self,
@@ -345,7 +376,12 @@ class _Run:
                 task.cancel()
             await asyncio.gather(*workers, ticker, counting, return_exceptions=True)
 
+    def count_reused(self) -> None:
+        if self.answers is not None:
+            self.stats.reused_requests = self.answers.reused
+
     def report(self) -> None:
+        self.count_reused()
         self.stats.concurrency = self.throttle.limit
         self.stats.rate_limited = self.throttle.rate_limited
         if self.on_progress is not None:

@@ -22,6 +22,11 @@ Tables:
 * ``runs``: one row per invocation, with its settings and final counts;
 * ``items``: which article ids each run saw, in input order, and their key (several ids may
   share a key when two inputs have the same text);
+* ``answers``: every model answer received (the chat-completion JSON, committed as soon as it
+  arrived), keyed by the sha256 of the request's body, the run fingerprint and how many times
+  the run had asked it (:func:`summarizer.client.request_key`; no header, so no API key): an
+  article killed with questions answered is summarized again on the rerun, from these answers,
+  without sending them again (:class:`StoreAnswers`);
 * ``api_requests`` and ``api_submissions``: with the OpenAI Batch API backend, every model
   request by its ``custom_id`` (queued, submitted, answered or failed, with the answer), and
   every file/batch submitted, so a run that dies at any point resumes without sending twice.
@@ -40,12 +45,14 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from summarizer._answers import request_key
 from summarizer._files import unwritable
 from summarizer.exceptions import ConfigurationError
 from summarizer.models import Usage
@@ -54,13 +61,14 @@ __all__ = [
     "APPLICATION_ID",
     "Row",
     "Store",
+    "StoreAnswers",
     "StoreBusyError",
     "StoreError",
     "StoreUnwritableError",
 ]
 
 APPLICATION_ID = 0x53554D5A  # "SUMZ"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -127,6 +135,13 @@ CREATE TABLE IF NOT EXISTS api_submissions (
     created_at REAL NOT NULL,
     finished_at REAL
 );
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    response TEXT NOT NULL,
+    run_id INTEGER,
+    created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS items (
     run_id INTEGER NOT NULL,
     seq INTEGER NOT NULL,
@@ -185,6 +200,7 @@ class Store:
         self._lock_wanted = lock and not readonly
         self.readonly = readonly
         self._lock_fd: int | None = None
+        self._file_lock_fd: int | None = None
         self._db: sqlite3.Connection | None = None
         self._writer: _Writer | None = None
         self._scratch: list[Path] = []  # copies a read-only store was read from
@@ -206,10 +222,13 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _unwritable_error(self.path, exc) from exc
-        if self._lock_wanted:
-            self._lock_fd = _take_lock(self.path)
         try:
+            if self._lock_wanted:
+                self._lock_fd = _take_lock(self.path)
+                self._file_lock_fd = _lock_file(self.path)
             self._db = _connect(self.path)
+            if self._lock_wanted and self._file_lock_fd is None:  # a new store, made just now
+                self._file_lock_fd = _lock_file(self.path)
         except BaseException:
             self.close()
             raise
@@ -221,9 +240,10 @@ class Store:
         if self._db is not None:
             self._db.close()
             self._db = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing releases the flock
-            self._lock_fd = None
+        for fd in (self._file_lock_fd, self._lock_fd):
+            if fd is not None:
+                os.close(fd)  # closing releases the flock
+        self._file_lock_fd = self._lock_fd = None
         while self._scratch:
             shutil.rmtree(self._scratch.pop(), ignore_errors=True)
 
@@ -272,6 +292,11 @@ class Store:
             [(run_id, *item) for item in items],
             many=True,
         ).result()
+
+    def answers(self, fingerprint: str, run_id: int, *, reuse: bool = True) -> StoreAnswers:
+        """The store's answer cache under ``fingerprint``, written by run ``run_id``;
+        with ``reuse`` off, answers are stored but none is given back."""
+        return StoreAnswers(self, fingerprint, run_id, reuse)
 
     def last_run(self) -> int | None:
         row = self.db.execute("SELECT max(id) FROM runs").fetchone()
@@ -392,6 +417,50 @@ class Store:
         return {s: int(found.get(s, 0)) for s in ("done", "failed", "pending")}
 
 
+class StoreAnswers:
+    """The :class:`~summarizer.client.AnswerCache` of a store, for one run fingerprint.
+
+    Read on the store's reading connection (the event loop's thread); written through the
+    writer thread, ``put`` returning once the answer is committed. A write the disk refuses
+    raises :class:`StoreUnwritableError`, which stops the night like any other."""
+
+    def __init__(self, store: Store, fingerprint: str, run_id: int, reuse: bool) -> None:
+        self._store, self._fingerprint, self._run_id, self._reuse = (
+            store,
+            fingerprint,
+            run_id,
+            reuse,
+        )
+        self._asked: Counter[str] = Counter()  # times this run asked each request
+        self.reused = 0
+        """Answers given back (requests not sent again)."""
+
+    def get(self, request: dict[str, Any]) -> tuple[str, str | None]:
+        first = request_key(request, self._fingerprint)
+        asking = self._asked[first]
+        self._asked[first] += 1
+        key = first if asking == 0 else request_key(request, self._fingerprint, asking)
+        if not self._reuse:
+            return key, None
+        found = self._store.db.execute(
+            "SELECT response FROM answers WHERE key = ?", (key,)
+        ).fetchone()
+        if found is None:
+            return key, None
+        self.reused += 1
+        return key, str(found[0])
+
+    async def put(self, key: str, answer: str) -> None:
+        # REPLACE: a night that asks afresh (``reuse`` off) keeps its own, newer answer.
+        await asyncio.wrap_future(
+            self._store._write(
+                "INSERT OR REPLACE INTO answers (key, fingerprint, response, run_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (key, self._fingerprint, answer, self._run_id, time.time()),
+            )
+        )
+
+
 class _Writer:
     """One thread, one connection: every queued write, then one commit (and one fsync)."""
 
@@ -432,9 +501,17 @@ class _Writer:
                     stopping = True
                     break
                 group.append(more)
-            self._commit(group)
+            # A write whose waiter was cancelled (an article's question cancelled while its
+            # answer was being stored) is still made; only its result has no one to go to.
+            # Marked running first, a future can no longer be cancelled under our feet.
+            self._commit(
+                [
+                    (sql, args, many, done if done.set_running_or_notify_cancel() else None)
+                    for sql, args, many, done in group
+                ]
+            )
 
-    def _commit(self, group: list[tuple[str, Any, bool, Future[int]]]) -> None:
+    def _commit(self, group: list[tuple[str, Any, bool, Future[int] | None]]) -> None:
         try:
             with self._db:
                 ids = [
@@ -448,10 +525,12 @@ class _Writer:
                     self._commit([one])
                 return
             for *_, done in group:
-                done.set_exception(error)
+                if done is not None:
+                    done.set_exception(error)
             return
         for (*_, done), rowid in zip(group, ids, strict=True):
-            done.set_result(int(rowid or 0))
+            if done is not None:
+                done.set_result(int(rowid or 0))
 
 
 def _storable(value: Any) -> Any:
@@ -477,7 +556,8 @@ def _storable(value: Any) -> Any:
 def _take_lock(path: Path) -> int:
     """Lock the store for this run: a lock file beside the file the path *resolves* to, so a
     second run reaching the same store through a symlink (of the file or of a folder on the
-    way) meets the same lock instead of one of its own."""
+    way) meets the same lock instead of one of its own. A hard link has a name and folder of
+    its own, so the store file itself is locked too (:func:`_lock_file`)."""
     real = Path(os.path.realpath(path))
     lock_path = real.with_name(real.name + ".lock")
     try:
@@ -489,12 +569,37 @@ def _take_lock(path: Path) -> int:
     except BlockingIOError:
         holder = _read_holder(fd)
         os.close(fd)
-        raise StoreBusyError(
-            f"another batch run is using {path}{holder}; wait for it to finish "
-            "(or stop it) before starting a new one"
-        ) from None
+        raise _busy(path, holder) from None
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def _busy(path: Path, holder: str = "") -> StoreBusyError:
+    return StoreBusyError(
+        f"another batch run is using {path}{holder}; wait for it to finish "
+        "(or stop it) before starting a new one"
+    )
+
+
+def _lock_file(path: Path) -> int | None:
+    """An exclusive ``flock`` on the store file itself, that is on its (st_dev, st_ino), which
+    every name of it shares, hard links included; None when the file does not exist yet.
+
+    SQLite locks with ``fcntl`` byte ranges, which do not meet an ``flock`` on Linux; the
+    descriptor is kept open until the store's connections are closed (closing another
+    descriptor of the file would drop SQLite's ``fcntl`` locks)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _unwritable_error(path, exc) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise _busy(path) from None
     return fd
 
 
@@ -505,16 +610,45 @@ def _read_holder(fd: int) -> str:
     return ""
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a store of an earlier version up to this one, in place (it keeps its data)."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
-    with db:
-        for column in ("batch_prompt_tokens", "batch_completion_tokens"):  # version 2
-            if column not in have:
-                db.execute(f"ALTER TABLE articles ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
-        if "text" not in have:  # version 3: the article text (NULL for older rows)
-            db.execute("ALTER TABLE articles ADD COLUMN text TEXT")
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _v2_batch_tokens(db: sqlite3.Connection) -> None:
+    """The tokens the Batch API answered, priced at its discount."""
+    for column in ("batch_prompt_tokens", "batch_completion_tokens"):
+        if column not in _columns(db, "articles"):
+            db.execute(f"ALTER TABLE articles ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+
+
+def _v3_text(db: sqlite3.Connection) -> None:
+    """The article text the offsets point into (NULL for older rows)."""
+    if "text" not in _columns(db, "articles"):
+        db.execute("ALTER TABLE articles ADD COLUMN text TEXT")
+
+
+def _v4_answers(db: sqlite3.Connection) -> None:
+    """The answer cache: every model answer received, by request key."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+        "response TEXT NOT NULL, run_id INTEGER, created_at REAL NOT NULL)"
+    )
+
+
+_MIGRATIONS = ((2, _v2_batch_tokens), (3, _v3_text), (4, _v4_answers))
+"""Ordered: a store of version ``v`` gets every migration numbered above ``v``, each in its own
+transaction with the version it reaches. The tables of version 1 (and the columns of 2 and 3,
+which each migration checks for) are :data:`_DDL`; a new store is made by running them all."""
+assert _MIGRATIONS[-1][0] == SCHEMA_VERSION
+
+
+def _migrate(db: sqlite3.Connection, version: int) -> None:
+    """Bring a store of ``version`` up to this one, in place (it keeps its data)."""
+    for number, migration in _MIGRATIONS:
+        if number > version:
+            with db:
+                migration(db)
+                db.execute(f"PRAGMA user_version={number}")
 
 
 def _connect_readonly(path: Path, scratch: list[Path]) -> sqlite3.Connection:
@@ -585,7 +719,6 @@ def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
         db.execute("PRAGMA synchronous=FULL")
         if not existed:
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             db.close()
@@ -594,7 +727,7 @@ def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
             )
         db.executescript(_DDL)
         if version < SCHEMA_VERSION:
-            _migrate(db)
+            _migrate(db, version)
         if check and existed and (found := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
             db.close()
             raise StoreError(

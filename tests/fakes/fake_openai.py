@@ -66,6 +66,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -208,6 +209,9 @@ class LogRecord:
     answer_model: str | None
     prompt_tokens: int
     completion_tokens: int
+    body_sha256: str = ""
+    """Of the request body, keys sorted: the same request sent twice has the same one (how a
+    benchmark counts what a rerun paid for again)."""
 
 
 FaultPicker: TypeAlias = Callable[[int, FakeRequest], str | None]
@@ -595,6 +599,7 @@ class FakeOpenAI:
             raise ValueError(f"the fault picker returned an unknown fault {fault!r}")
         model = request.model
         prompt_tokens = _tokens(sum(_content_chars(m) for m in request.messages))
+        body_sha256 = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
         def record(completion_tokens: int = 0, *, usage: bool) -> None:
             self._record(
@@ -605,6 +610,7 @@ class FakeOpenAI:
                     title,
                     prompt_tokens if usage else 0,
                     completion_tokens if usage else 0,
+                    body_sha256,
                 ),
                 usage=usage,
             )
