@@ -65,12 +65,14 @@ def assemble(
 ) -> ArticleSummary:
     statements = link(doc, answers.attributions)
     at = statements.statement_at
-    if has_parser(doc.language):  # the rules find the events, the model marks the key ones
-        events = _happenings.events(doc, statements, answers.overview)
-    else:
-        events = _overview.events(
-            doc, answers.overview, lambda n: at[n].speaker if n in at else None
-        )
+    # With a parser the rules find the events and the model marks the key ones; without one,
+    # or when the rules find none (a garbled text), the model's events are the article's.
+    events = (
+        _happenings.events(doc, statements, answers.overview) if has_parser(doc.language) else []
+    )
+    events = events or _overview.events(
+        doc, answers.overview, lambda n: at[n].speaker if n in at else None
+    )
     about: dict[int, list[str]] = {}  # by statement key: the events its content tells
     for n, event in events:
         inside = [

@@ -213,6 +213,9 @@ class _Finder:
         def add(slot: str, noun: Any) -> None:
             if noun is None or noun.is_punct or noun.pos_ in ("SCONJ", "CCONJ", "VERB", "AUX"):
                 return
+            ent = self.ents.get(noun.i)
+            if ent is not None and ent.label_ in r.time_entities:
+                return  # a date is the event's time, not a participant
             role = self.lex.role(cls, slot)
             if role is not None:
                 out.append(Argument(role, self._phrase(noun)))
@@ -262,6 +265,22 @@ class _Finder:
             subject = next((c for c in t.head.children if self._dep(c) in r.subject_deps), None)
             if subject is not None:
                 add("agent", subject)  # "launched a series of attacks", "opened a probe"
+        head, dep = t.head, self._dep(t)
+        if dep in r.modifier_deps and head.pos_ in ("NOUN", "PROPN", "NUM", "PRON"):
+            add("patient", head)  # "the injured men", "130 people killed"
+        elif dep in r.predicative_deps and not subject_seen:
+            subject = next((c for c in head.children if self._dep(c) in r.subject_deps), None)
+            add("patient", subject)  # "six were dead"
+        elif (
+            dep in r.shares_subject_deps
+            and not out
+            and "Part" in t.morph.get("VerbForm")
+            and head.i != t.i
+        ):  # "members were killed and dozens injured": the head's patient, if nothing else
+            patient = next(
+                (c for c in head.children if self._dep(c) in r.passive_subject_deps), None
+            )
+            add("patient", patient)
         return out
 
     # -- time

@@ -124,6 +124,10 @@ class EventRules(BaseModel):
     shares_subject_deps: tuple[str, ...] = ()
     complement_deps: tuple[str, ...] = ()
     phrase_deps: tuple[str, ...] = ()
+    modifier_deps: tuple[str, ...] = ()
+    """A trigger hanging on a noun by these ("the injured men") has that noun as its patient."""
+    predicative_deps: tuple[str, ...] = ()
+    """A trigger that is the predicate of a copula by these ("were dead") has its subject."""
     prepositions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     place_entities: tuple[str, ...] = ()
     place_nouns: tuple[str, ...] = ()

@@ -44,3 +44,19 @@ def test_the_seeds_deployments_are_alleged_with_their_place() -> None:
 
 def test_a_language_without_a_parser_has_no_candidates() -> None:
     assert candidates("Der Minister sagte, die Truppen seien abgezogen.", "de") == []
+
+
+@pytest.mark.skipif(not _parse.has_parser("en"), reason="parser extra not installed")
+def test_victims_of_participles_and_copulas_and_no_date_as_a_participant() -> None:
+    text = (
+        "A bomb killed four workers on Monday. Police found 130 people injured in the square. "
+        "Two members killed in the attack were buried. By March, six were dead."
+    )
+    roles: dict[str, list[tuple[str, str]]] = {}
+    for c in candidates(text, "en"):
+        roles.setdefault(c.trigger.text, []).extend((a.role, a.span.text) for a in c.arguments)
+    assert ("Victim", "four workers") in roles["killed"]
+    assert ("Victim", "130 people") in roles["injured"]  # "people injured": the noun it modifies
+    assert ("Victim", "Two members") in roles["killed"]  # "members killed in the attack"
+    assert ("Victim", "six") in roles["dead"]  # "six were dead"
+    assert not any("Monday" in s or "March" in s for args in roles.values() for _r, s in args)
