@@ -91,6 +91,8 @@ def inconsistencies(doc: Document, answer: OverviewAnswer) -> list[Inconsistency
     out: list[Inconsistency] = []
     model = [(frozenset(i.sentences), i) for i in answer.inconsistencies]
     for conflict in _numbers.propose(doc.text, doc.language):
+        if any(i.what == conflict.why for i in out):
+            continue  # the same two figures again, elsewhere in the body: said once
         sentences = frozenset(doc.sentence_at(s.start) for s in conflict.spans)
         named = any(sentences <= m for m, _i in model)
         out.append(

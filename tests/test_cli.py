@@ -106,7 +106,7 @@ def test_several_inputs_make_one_document_per_format(tmp_path: Path) -> None:
 
     code, out, _ = _cli("summarize", str(KURSK), str(as_json), "-f", "csv", *REPLAY)
     rows = list(csv.reader(io.StringIO(out)))
-    assert code == 0 and rows.count(list(CSV_HEADER)) == 1 and len(rows) == 1 + 2 * 6
+    assert code == 0 and rows.count(list(CSV_HEADER)) == 1 and len(rows) == 1 + 2 * 10
 
     code, out, _ = _cli("summarize", str(KURSK), str(as_json), "-f", "md", *REPLAY)
     assert code == 0 and out.count("\n# ") + out.startswith("# ") == 2
@@ -252,7 +252,7 @@ def test_the_summary_line_counts_every_input_and_the_tokens_of_failed_ones(
     assert page.read_text(encoding="utf-8").startswith("# Le Pentagone annonce")
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(
-        "summarized 1 of 2 inputs · 12 requests, 6,856 prompt + 730 completion tokens · "
+        "summarized 1 of 2 inputs · 10 requests, 7,959 prompt + 742 completion tokens · "
         "est. cost $0.00 · "
     )
     assert last.endswith(f"failed: {invalid_article} (exit code 5, the first failure's)")
@@ -395,7 +395,7 @@ def test_claimreview_export_is_schema_org_claims_of_the_seed_article(tmp_path: P
     assert set(doc) == {"@context", "@graph"} and doc["@context"] == "https://schema.org"
     text = KURSK.read_text(encoding="utf-8")
     claims = doc["@graph"]
-    assert len(claims) == 4 and len({c["@id"] for c in claims}) == 4
+    assert len(claims) == 6 and len({c["@id"] for c in claims}) == 6
     for claim in claims:
         assert set(claim) <= _CLAIM_KEYS and claim["@type"] == "Claim", claim
         assert claim["@id"].startswith("urn:sha256:") and claim["text"] in text

@@ -90,7 +90,10 @@ def test_seed_article_evidence_and_responses(make_summarizer: Callable[[], Summa
     putin = next(c for c in summary.counterclaims if names[c.speaker] == "Poutine")
     assert putin.stance_basis is Basis.cue
     assert putin.stance_note is not None and "question de souveraineté" in putin.stance_note
-    assert putin.evidence.note == "evidence is not assessed for responses"
+    # "la question … est une question de souveraineté": a judgement, which the grammar says
+    # has nothing to evidence, so it is not left "not assessed"
+    assert putin.evidence.status is EvidenceStatus.not_applicable
+    assert putin.evidence.basis is Basis.cue
 
 
 @pytest.mark.live

@@ -34,6 +34,9 @@ def answer(body: dict[str, Any]) -> dict[str, Any]:
         first_name = re.search(r"Names: ([^,.]+)", user)
         speaker = first_name.group(1) if first_name else "unnamed source"
         return {"speaker": speaker, "speaker_type": "named_on_record", "kind": "claim"}
+    if "Label every one, by its id" in user:  # the labels question of the parse path
+        ids = re.findall(r"^(A\d+) \[S\d+\]", user, re.M)
+        return {i: {"kind": "claim", "commitment": "asserted"} for i in ids}
     first = re.search(r"\[S(\d+)\] (\w+)", system)
     assert first is not None
     if "Three short tasks" in user:

@@ -90,9 +90,12 @@ def test_seed_article_markdown_and_html_match_the_goldens(monkeypatch: pytest.Mo
     markdown, page = to_markdown(summary), to_html(summary)
     _check_golden("kursk.md", markdown)
     _check_golden("kursk.html", page)
-    assert "| c3 | Patrick Ryder |" in markdown and "no evidence provided" in markdown
+    assert "| c4 | Patrick Ryder |" in markdown and "no evidence provided" in markdown
     assert "12.5 s" in markdown and "12.5 s" in page
-    assert "5856 prompt + 630 completion tokens" in markdown
+    assert "6959 prompt + 642 completion tokens" in markdown
+    # the events table: who and what, where, who tells it
+    assert "| Passenger: 10 000 soldats nord-coréens | Russie |" in markdown
+    assert "alleged, by Le Pentagone (via RIA Novosti)" in markdown and "<th>where</th>" in page
     assert "12.5 s · est. cost $0.00" in markdown and "12.5 s · est. cost $0.00" in page
 
 

@@ -53,7 +53,7 @@ HOSTILE = (SCRIPT, IMG, CELL)
 ARTICLE = (
     f"{SCRIPT} Le budget {IMG}\n\n"
     f"Le ministre Jean Dupont a déclaré lundi : « {SCRIPT} le budget {IMG} sera voté {LINK} ». "
-    f"« Non, {CELL} », a répondu Marie Curie mardi. "
+    f"« Non, {CELL} pas du tout », a répondu Marie Curie mardi. "  # 3 words: a quotation
     f"Le Parlement se réunira le 3 février {SCRIPT} pour le vote."
 )
 ALLOWED_TAGS = {
