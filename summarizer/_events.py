@@ -170,7 +170,11 @@ class _Finder:
                 self._dep(c) == "det" and not set(c.morph.get("PronType")) & {"Art", "Dem"}
             ):
                 keep.extend(c.subtree)
-        keep = sorted({t.i: t for t in keep if not t.is_punct}.values(), key=lambda t: t.i)
+        # the head itself stays even when it is punctuation (a parse can make a dash the
+        # subject of a reporting verb): an empty phrase would have no span at all
+        keep = sorted(
+            {t.i: t for t in keep if not t.is_punct or t.i == head.i}.values(), key=lambda t: t.i
+        )
         if len(keep) > _MAX_PHRASE:
             keep = [t for t in keep if t.i <= head.i][-_MAX_PHRASE:]
         return self._tok_span(keep[0], keep[-1])

@@ -60,3 +60,17 @@ def test_victims_of_participles_and_copulas_and_no_date_as_a_participant() -> No
     assert ("Victim", "Two members") in roles["killed"]  # "members killed in the attack"
     assert ("Victim", "six") in roles["dead"]  # "six were dead"
     assert not any("Monday" in s or "March" in s for args in roles.values() for _r, s in args)
+
+
+@pytest.mark.skipif(not _parse.has_parser("en"), reason="parser extra not installed")
+def test_a_punctuation_head_still_has_a_phrase() -> None:
+    """A dev article's parse made a punctuation mark the reporter of an event: its phrase was
+    empty and the article failed after its questions were paid for."""
+    from summarizer._events import _Finder, _Lexicon
+
+    text = "Officials said — the bridge collapsed."
+    doc = _parse.analysed(text, "en")
+    finder = _Finder(text, doc, _Lexicon.of("en"), None)
+    dash = next(t for t in doc if t.text == "—")
+    span = finder._phrase(dash)
+    assert text[span.start : span.end] == span.text == "—"
