@@ -75,9 +75,7 @@ def assemble(
     )
     about: dict[int, list[str]] = {}  # by statement key: the events its content tells
     for n, event in events:
-        inside = [
-            d for d in statements.drafts if d.quote.start <= event.trigger.start < d.quote.end
-        ]
+        inside = statements.telling(event.trigger.start)
         for d in inside or [d for d in statements.drafts if d.sentence == n]:
             about.setdefault(d.key, []).append(event.id)
     refs: dict[int, list[str]] = {}

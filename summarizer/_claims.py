@@ -63,6 +63,10 @@ class Statements:
     responses: list[Draft]
     statement_at: dict[int, Draft] = field(default_factory=dict)
 
+    def telling(self, offset: int) -> list[Draft]:
+        """The statements whose content holds ``offset`` (an event they tell), in order."""
+        return [d for d in self.drafts if d.quote.start <= offset < d.quote.end]
+
     def window(self, draft: Draft, sentences: int) -> list[int]:
         """The claim's sentence and the next two, unless another speaker takes over."""
         out = [draft.sentence]

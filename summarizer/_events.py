@@ -329,7 +329,7 @@ class _Finder:
             negator = particle
         if negator is not None:
             return "denied", negator, None
-        frame, path = self._frame(t)
+        frame = self._frame(t)
         if frame is not None and _low(frame.lemma_) in r.denial_lemmas:
             return "denied", frame, self._subject(frame)
         for g in group:
@@ -360,24 +360,22 @@ class _Finder:
             and set(t.morph.get("Tense")) & set(r.ongoing_tenses)
         ):
             return "ongoing", t, None
-        del path
         return "occurred", None, None
 
-    def _frame(self, t: Any) -> tuple[Any, list[Any]]:
+    def _frame(self, t: Any) -> Any:
         """The reporting (or denial) verb whose content ``t`` is, walking up complements."""
-        node, path = t, list[Any]()
+        node = t
         for _ in range(8):
             if node.head.i == node.i or self._dep(node) not in self.r.complement_deps:
-                return None, path
+                return None
             node = node.head
-            path.append(node)
             lemma, word = _low(node.lemma_), _low(node.text)
             if node.pos_ == "VERB" and (
                 lemma in self.lex.reporting or word in self.lex.reporting
                 or lemma in self.r.denial_lemmas
             ):  # fmt: skip
-                return node, path
-        return None, path
+                return node
+        return None
 
     def _subject(self, verb: Any) -> Any:
         return next((c for c in verb.children if self._dep(c) in self.r.subject_deps), None)

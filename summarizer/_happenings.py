@@ -49,9 +49,7 @@ def events(
         key = any(s == n and (word == w or word in w.split()) for s, w in listed)
         if c.event_class is None and not key:
             continue  # a verb of no class is an event only when the model names it
-        teller = next(
-            (d for d in statements.drafts if d.quote.start <= c.trigger.start < d.quote.end), None
-        )
+        teller = next(iter(statements.telling(c.trigger.start)), None)
         status = EventStatus(c.status)
         if teller is not None and status in _TOLD:
             status = EventStatus.alleged
