@@ -10,10 +10,18 @@ paragraphs is read as it always was; only a paragraph or a sentence too long for
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from summarizer.grounding import Sentence
 
-__all__ = ["CHARS_PER_TOKEN", "bounded_sentences", "chunk_of", "chunks", "sentence_limit"]
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "bounded_sentences",
+    "by_part",
+    "chunk_of",
+    "chunks",
+    "sentence_limit",
+]
 
 CHARS_PER_TOKEN = 3.5
 """Characters per token of a prompt, for estimates before a request is sent (the chunk
@@ -96,3 +104,20 @@ def chunks(sentences: list[Sentence], max_tokens: int) -> list[list[Sentence]]:
 def chunk_of(parts: list[list[Sentence]], sentence: int) -> list[Sentence]:
     """The part holding sentence number ``sentence`` (its first, where parts overlap)."""
     return next(c for c in parts if c and c[0].id <= sentence <= c[-1].id)
+
+
+class _AtSentence(Protocol):
+    @property
+    def sentence(self) -> int: ...
+
+
+_T = TypeVar("_T", bound=_AtSentence)
+
+
+def by_part(parts: list[list[Sentence]], items: Sequence[_T], size: int) -> list[list[_T]]:
+    """``items`` (statements, claims) grouped by the article part that holds their sentence,
+    at most ``size`` a group, in order: one question each, sharing the part's system message."""
+    found: dict[int, list[_T]] = {}
+    for item in items:
+        found.setdefault(chunk_of(parts, item.sentence)[0].id, []).append(item)
+    return [g[i : i + size] for g in found.values() for i in range(0, len(g), size)]

@@ -1,46 +1,62 @@
 """Pass 3, evidence: does the article show what a claim rests on?
 
 A cue phrase of the language packs in the claim's sentence or the next two settles it
-("n'a fourni aucune preuve" is a finding the reader can check); only a claim with no cue is
-asked about, one question each. Small models label almost everything "provided" when asked
-in a big schema, so an answer that says the article shows evidence must name the sentence
-that shows it. Responses are not assessed.
+("n'a fourni aucune preuve" is a finding the reader can check), and so does the claim's
+grammar (a promise needs no evidence); only the claims left are asked about, up to
+:data:`GROUP` of one article part in one question, each by its id (as the labels pass asks):
+one request per claim was most of an article's requests. Small models label almost
+everything "provided", so an answer that says the article shows evidence must name the
+sentence that shows it. Responses are not assessed.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+from pydantic import BaseModel, create_model
+
 from summarizer import prompts
-from summarizer._chunking import chunk_of
+from summarizer._chunking import by_part, chunk_of
 from summarizer._claims import Draft, Statements, cues
-from summarizer._document import Document, as_data
+from summarizer._document import Document, as_data, one_line
 from summarizer._grammar import article
 from summarizer._parallel import Parallel, in_order
 from summarizer.client import Meter, ModelClient
 from summarizer.grounding import Sentence
 from summarizer.models import Basis, Evidence, EvidenceAnswer, EvidenceStatus
 
-__all__ = ["ANSWER", "apply", "ask", "messages", "model_evidence"]
+__all__ = ["GROUP", "apply", "ask", "evidence_model", "messages", "model_evidence"]
 
-ANSWER = EvidenceAnswer
+GROUP = 6
+"""Claims asked about in one question at most: the answer stays under 200 tokens."""
 _NEEDS_NO_SENTENCE = frozenset({EvidenceStatus.not_applicable, EvidenceStatus.unclear})
 """Evidence answers that say the article shows nothing, so need no sentence to point to."""
 
 
-def messages(doc: Document, chunks: list[list[Sentence]], draft: Draft) -> list[dict[str, str]]:
+def evidence_model(ids: list[str]) -> type[BaseModel]:
+    """The answer for claims ``ids``: one required :class:`EvidenceAnswer` per id."""
+    fields: dict[str, object] = {i: (EvidenceAnswer, ...) for i in ids}
+    return create_model("ClaimsEvidence", **fields)  # type: ignore[call-overload,no-any-return]
+
+
+def _id(draft: Draft) -> str:
+    return f"C{draft.key}"
+
+
+def messages(doc: Document, chunk: list[Sentence], group: list[Draft]) -> list[dict[str, str]]:
+    items = [
+        {
+            "id": _id(d),
+            "sentence": d.sentence,
+            "speaker": d.answer.speaker,
+            "claim": as_data(one_line(d.quote.text)[:300]),
+        }
+        for d in group
+    ]
     return [
         # The part of the article the overview saw, so the model reuses its prompt cache.
-        doc.system_message(chunk_of(chunks, draft.sentence)),
-        {
-            "role": "user",
-            "content": prompts.render(
-                "evidence.user",
-                sentence=draft.sentence,
-                speaker=draft.answer.speaker,
-                claim=as_data(draft.quote.text[:400]),
-            ),
-        },
+        doc.system_message(chunk),
+        {"role": "user", "content": prompts.render("evidence.user", claims=items)},
     ]
 
 
@@ -59,13 +75,20 @@ async def ask(
         if d.target is None and _cue_evidence(doc, statements, d) is None
     ]
 
-    async def one(draft: Draft) -> EvidenceAnswer:
-        return await client.ask(
-            ANSWER, messages(doc, chunks, draft), meter=meter, context=doc.context, max_tokens=60
+    async def one(group: list[Draft]) -> dict[int, EvidenceAnswer]:
+        answer = await client.ask(
+            evidence_model([_id(d) for d in group]),
+            messages(doc, chunk_of(chunks, group[0].sentence), group),
+            meter=meter,
+            context=doc.context,
+            max_tokens=28 * len(group) + 40,
         )
+        return {d.key: getattr(answer, _id(d)) for d in group}
 
-    answers = await in_order([partial(one, d) for d in asked], parallel)
-    return {d.key: a for d, a in zip(asked, answers, strict=True)}
+    out: dict[int, EvidenceAnswer] = {}
+    for got in await in_order([partial(one, g) for g in by_part(chunks, asked, GROUP)], parallel):
+        out.update(got)
+    return out
 
 
 def apply(

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, create_model
 
 from summarizer import prompts
-from summarizer._chunking import chunk_of
+from summarizer._chunking import by_part, chunk_of
 from summarizer._document import Document, as_data, one_line
 from summarizer._parallel import Parallel, in_order
 from summarizer._statements import Statement
@@ -64,15 +64,6 @@ def messages(doc: Document, chunk: list[Sentence], group: list[Statement]) -> li
     ]
 
 
-def groups(chunks: list[list[Sentence]], statements: list[Statement]) -> list[list[Statement]]:
-    """The statements by article part, at most :data:`GROUP` a question."""
-    by_part: dict[int, list[Statement]] = {}
-    for s in statements:
-        part = chunk_of(chunks, s.sentence)
-        by_part.setdefault(id(part), []).append(s)
-    return [g[i : i + GROUP] for g in by_part.values() for i in range(0, len(g), GROUP)]
-
-
 async def ask(
     client: ModelClient,
     doc: Document,
@@ -94,7 +85,9 @@ async def ask(
         return {s.key: getattr(answer, _id(s)) for s in group}
 
     out: dict[int, Label] = {}
-    for got in await in_order([partial(one, g) for g in groups(chunks, statements)], parallel):
+    for got in await in_order(
+        [partial(one, g) for g in by_part(chunks, statements, GROUP)], parallel
+    ):
         out.update(got)
     return out
 

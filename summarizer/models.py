@@ -493,7 +493,7 @@ class OverviewAnswer(BaseModel):
 
 
 class EvidenceAnswer(BaseModel):
-    """Pass 3, one claim at a time: what the article shows about its evidence."""
+    """Pass 3, for each claim asked about: what the article shows about its evidence."""
 
     status: EvidenceStatus
     cue_sentence: _SentenceId | None = Field(

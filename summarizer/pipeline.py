@@ -33,7 +33,7 @@ import httpx2
 from summarizer import _attribution, _evidence, _labels, _overview, _statements, prompts
 from summarizer._assemble import Answers, assemble
 from summarizer._candidates import candidate_names, statement_sentences
-from summarizer._chunking import chunk_of, chunks, sentence_limit
+from summarizer._chunking import by_part, chunk_of, chunks, sentence_limit
 from summarizer._claims import link
 from summarizer._document import Document
 from summarizer._grammar import article
@@ -306,7 +306,7 @@ def preview_prompts(
     if found is not None:
         named = [s for s in found[: max_statements or None] if s.speaker is not None]
         if named:
-            first = _labels.groups(parts, named)[0]
+            first = by_part(parts, named, _labels.GROUP)[0]
             out.append(
                 PromptPreview(
                     f"labels of {len(first)} statements (of {len(named)})",

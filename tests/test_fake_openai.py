@@ -219,7 +219,7 @@ def test_the_pipeline_succeeds_against_the_fake(fake: FakeOpenAI, mode: str) -> 
     assert {r.answer_model for r in fake.log} == {
         "AttributionAnswer",
         "OverviewAnswer",
-        "EvidenceAnswer",
+        "ClaimsEvidence",
         *labels,
     }
 
@@ -486,7 +486,7 @@ def test_a_failed_question_cancels_the_article_s_other_questions() -> None:
         ("AttributionAnswer", "schema_invalid"),
         ("AttributionAnswer", "no_tool_call"),
         ("OverviewAnswer", "ungrounded"),
-        ("EvidenceAnswer", "ungrounded"),
+        ("ClaimsEvidence", "ungrounded"),
         ("OverviewAnswer", "schema_invalid"),
     ],
 )

@@ -46,7 +46,9 @@ def answer(body: dict[str, Any]) -> dict[str, Any]:
             "inconsistencies": [],
             "summary": [{"text": "Un résumé.", "sentences": [n]}],
         }
-    return {"status": "unclear", "cue_sentence": None}
+    assert "For every claim, by its id" in user, user  # the evidence question
+    ids = re.findall(r"^(C\d+) \[S\d+\]", user, re.M)
+    return {i: {"status": "unclear", "cue_sentence": None} for i in ids}
 
 
 def _summarize(httpserver: HTTPServer, **changes: Any) -> tuple[Any, list[int]]:
