@@ -31,7 +31,7 @@ from summarizer.models import TimeRef
 
 __all__ = ["RULES_VERSION", "Argument", "EventCandidate", "candidates", "events_prediction"]
 
-RULES_VERSION = "events-2"
+RULES_VERSION = "events-3"
 """Bump on any change of these rules or of the packs' ``events`` lists."""
 
 _MAX_PHRASE = 8  # tokens of an argument phrase; a longer one is cut to its head and left modifiers
@@ -68,6 +68,10 @@ class EventCandidate:
     @property
     def places(self) -> tuple[Span, ...]:
         return tuple(a.span for a in self.arguments if a.role == "Place")
+
+
+_OBJECTS = frozenset({"obj", "dobj"})
+"""Direct-object labels of the parsers' schemes (Universal Dependencies, ClearNLP)."""
 
 
 def _low(word: str) -> str:
@@ -322,8 +326,13 @@ class _Finder:
         """(status, cue token, reporter token) of a trigger."""
         r = self.r
         group = [t, *(c for c in t.children if c.pos_ == "AUX")]
-        words = {_low(c.text) for c in t.children}
-        negator = next((c for c in t.children if _low(c.text) in r.negators), None)
+        # "n'a fourni aucune preuve", "provided no evidence": the negation may be the
+        # determiner of the object.
+        near = [*t.children] + [
+            d for c in t.children if c.dep_ in _OBJECTS for d in c.children if d.dep_ == "det"
+        ]
+        words = {_low(c.text) for c in near}
+        negator = next((c for c in near if _low(c.text) in r.negators), None)
         particle = next((c for c in t.children if _low(c.text) in r.negation_particles), None)
         if negator is None and particle is not None and words & set(r.negation_words):
             negator = particle

@@ -98,6 +98,8 @@ def _fold_relays(found: list[_Found]) -> list[_Found]:
     out = list(found)
     for outer in found:
         a, sentence, speaker, relay = outer
+        if relay is None or speaker is None:
+            continue
         inner = next(
             (
                 f
@@ -106,14 +108,13 @@ def _fold_relays(found: list[_Found]) -> list[_Found]:
                 and f[1] == sentence
                 and f[3] is None
                 and f[2] is not None
-                and speaker is not None
                 and _same(f[2], speaker)
                 and a.contents[0].start <= f[0].contents[0].start
                 and f[0].contents[-1].end <= a.contents[-1].end
             ),
             None,
         )
-        if relay is not None and inner is not None:
+        if inner is not None:
             out[out.index(inner)] = (inner[0], inner[1], inner[2], relay)
             out.remove(outer)
     return out

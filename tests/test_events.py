@@ -37,6 +37,9 @@ def test_the_seeds_deployments_are_alleged_with_their_place() -> None:
     russia = event("déployés", "10 000")
     assert russia.status == "alleged"
     assert any(a.role == "Place" and a.span.text == "Russie" for a in russia.arguments)
+    # « M. Ryder n'a fourni aucune preuve »: the negation is the object's determiner.
+    (ryder,) = [c for c in found if any("Ryder" in a.span.text for a in c.arguments)]
+    assert (ryder.trigger.text, ryder.status) == ("fourni", "denied")
     # The prediction format keeps only triggers of a class of the pack.
     triggers = [e["trigger"] for e in events_prediction(SEED, "fr")]
     assert "envoyés" in triggers and "estime" not in triggers
