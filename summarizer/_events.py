@@ -225,8 +225,17 @@ class _Finder:
             if ent is not None and ent.label_ in r.time_entities:
                 return  # a date is the event's time, not a participant
             role = self.lex.role(cls, slot)
-            if role is not None:
-                out.append(Argument(role, self._phrase(noun)))
+            if role is None:
+                return
+            out.append(Argument(role, self._phrase(noun)))
+            # "injured two men, a woman and a girl": each conjunct is a participant of its own
+            # (a parse chains them: "girl" hangs on "woman")
+            chain = [c for c in noun.children if self._dep(c) == "conj"]
+            while chain:
+                c = chain.pop(0)
+                if c.pos_ in ("NOUN", "PROPN", "NUM", "PRON"):
+                    out.append(Argument(role, self._phrase(c)))
+                    chain += [g for g in c.children if self._dep(g) == "conj"]
 
         subject_seen = False
         for c in t.children:
