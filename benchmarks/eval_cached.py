@@ -82,6 +82,9 @@ async def main() -> None:
     parser.add_argument("--per-corpus", type=int, default=None)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--corpus", default=None, help="only the documents of this corpus")
+    parser.add_argument(
+        "--split", default=None, help="only this half of our gold (tune or heldout)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="report JSON")
     parser.add_argument(
         "--scores",
@@ -99,7 +102,7 @@ async def main() -> None:
     )
     args = parser.parse_args()
     docs = [d for d in load_gold(args.gold) if args.corpus in (None, d.get("source_corpus"))]
-    docs = select(docs, limit=args.limit, per_corpus=args.per_corpus)
+    docs = select(docs, limit=args.limit, per_corpus=args.per_corpus, split=args.split)
     settings = Settings.resolve()
     transport = CachingTransport(httpx2.AsyncHTTPTransport(), args.answers)
     client = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
@@ -127,11 +130,17 @@ async def main() -> None:
         args.scores.write_text(json.dumps(per_document(docs, run), indent=1) + "\n")
 
 
+_LABELS = ("evidence", "stance", "commitment")
+_SCORED = ("content", "speaker", "trigger", "argument", *_LABELS)
+
+
 def per_document(docs: list[dict[str, Any]], run: Any) -> dict[str, Any]:
     """The committed form of a run: per document its id, corpus, counts, scores and usage."""
     rows = []
     for d in docs:
         scores = score_document(d, (run.pipeline or {}).get(d["id"])).scores()
+        # our gold labels evidence, stance and commitment too; the public gold does not
+        labelled = {f for a in d.get("attributions") or [] for f in _LABELS if a.get(f)}
         usage = run.usage.get(d["id"], {})
         rows.append(
             {
@@ -142,7 +151,7 @@ def per_document(docs: list[dict[str, Any]], run: Any) -> dict[str, Any]:
                 **{k: usage.get(k) for k in ("requests", "prompt_tokens", "completion_tokens")},
                 "reasks": usage.get("reasks"),
                 "seconds": usage.get("seconds"),
-                "scores": {k: scores[k] for k in ("content", "speaker", "trigger", "argument")},
+                "scores": {k: scores[k] for k in _SCORED if k not in _LABELS or k in labelled},
             }
         )
     totals = run.report()
