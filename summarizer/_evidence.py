@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel
 
-from summarizer import prompts
-from summarizer._chunking import by_part, chunk_of
+from summarizer import _by_id
 from summarizer._claims import Draft, Statements, cues
 from summarizer._document import Document, as_data, one_line
 from summarizer._grammar import article
-from summarizer._parallel import Parallel, in_order
+from summarizer._parallel import Parallel
 from summarizer.client import Meter, ModelClient
 from summarizer.grounding import Sentence
 from summarizer.models import Basis, Evidence, EvidenceAnswer, EvidenceStatus
@@ -35,8 +34,7 @@ _NEEDS_NO_SENTENCE = frozenset({EvidenceStatus.not_applicable, EvidenceStatus.un
 
 def evidence_model(ids: list[str]) -> type[BaseModel]:
     """The answer for claims ``ids``: one required :class:`EvidenceAnswer` per id."""
-    fields: dict[str, object] = {i: (EvidenceAnswer, ...) for i in ids}
-    return create_model("ClaimsEvidence", **fields)  # type: ignore[call-overload,no-any-return]
+    return _by_id.model("ClaimsEvidence", EvidenceAnswer, ids)
 
 
 def _id(draft: Draft) -> str:
@@ -44,7 +42,7 @@ def _id(draft: Draft) -> str:
 
 
 def messages(doc: Document, chunk: list[Sentence], group: list[Draft]) -> list[dict[str, str]]:
-    items = [
+    rows = [
         {
             "id": _id(d),
             "sentence": d.sentence,
@@ -53,11 +51,7 @@ def messages(doc: Document, chunk: list[Sentence], group: list[Draft]) -> list[d
         }
         for d in group
     ]
-    return [
-        # The part of the article the overview saw, so the model reuses its prompt cache.
-        doc.system_message(chunk),
-        {"role": "user", "content": prompts.render("evidence.user", claims=items)},
-    ]
+    return _by_id.messages(doc, chunk, "evidence.user", claims=rows)
 
 
 async def ask(
@@ -74,21 +68,12 @@ async def ask(
         for d in statements.drafts
         if d.target is None and _cue_evidence(doc, statements, d) is None
     ]
-
-    async def one(group: list[Draft]) -> dict[int, EvidenceAnswer]:
-        answer = await client.ask(
-            evidence_model([_id(d) for d in group]),
-            messages(doc, chunk_of(chunks, group[0].sentence), group),
-            meter=meter,
-            context=doc.context,
-            max_tokens=28 * len(group) + 40,
-        )
-        return {d.key: getattr(answer, _id(d)) for d in group}
-
-    out: dict[int, EvidenceAnswer] = {}
-    for got in await in_order([partial(one, g) for g in by_part(chunks, asked, GROUP)], parallel):
-        out.update(got)
-    return out
+    pairs = await _by_id.ask(
+        client, doc, chunks, asked, ident=_id, name="ClaimsEvidence", item=EvidenceAnswer,
+        render=partial(messages, doc), size=GROUP, item_tokens=28, meter=meter,
+        parallel=parallel,
+    )  # fmt: skip
+    return {d.key: answer for d, answer in pairs}
 
 
 def apply(

@@ -49,6 +49,7 @@ the fingerprint does not."""
 RULE_MODULES = (
     "_assemble",
     "_attribution",
+    "_by_id",
     "_candidates",
     "_chunking",
     "_claims",

@@ -14,12 +14,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Literal
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel
 
-from summarizer import prompts
-from summarizer._chunking import by_part, chunk_of
+from summarizer import _by_id
 from summarizer._document import Document, as_data, one_line
-from summarizer._parallel import Parallel, in_order
+from summarizer._parallel import Parallel
 from summarizer._statements import Statement
 from summarizer.client import Meter, ModelClient
 from summarizer.grounding import Sentence
@@ -40,8 +39,7 @@ class Label(BaseModel):
 
 def labels_model(ids: list[str]) -> type[BaseModel]:
     """The answer for statements ``ids``: one required :class:`Label` per id."""
-    fields: dict[str, object] = {i: (Label, ...) for i in ids}
-    return create_model("StatementLabels", **fields)  # type: ignore[call-overload,no-any-return]
+    return _by_id.model("StatementLabels", Label, ids)
 
 
 def _id(s: Statement) -> str:
@@ -49,7 +47,7 @@ def _id(s: Statement) -> str:
 
 
 def messages(doc: Document, chunk: list[Sentence], group: list[Statement]) -> list[dict[str, str]]:
-    items = [
+    rows = [
         {
             "id": _id(s),
             "sentence": s.sentence,
@@ -58,10 +56,7 @@ def messages(doc: Document, chunk: list[Sentence], group: list[Statement]) -> li
         }
         for s in group
     ]
-    return [
-        doc.system_message(chunk),
-        {"role": "user", "content": prompts.render("labels.user", statements=items)},
-    ]
+    return _by_id.messages(doc, chunk, "labels.user", statements=rows)
 
 
 async def ask(
@@ -73,23 +68,12 @@ async def ask(
     parallel: Parallel,
 ) -> dict[int, Label]:
     """The model's label of each statement, by statement key."""
-
-    async def one(group: list[Statement]) -> dict[int, Label]:
-        answer = await client.ask(
-            labels_model([_id(s) for s in group]),
-            messages(doc, chunk_of(chunks, group[0].sentence), group),
-            meter=meter,
-            context=doc.context,
-            max_tokens=24 * len(group) + 40,
-        )
-        return {s.key: getattr(answer, _id(s)) for s in group}
-
-    out: dict[int, Label] = {}
-    for got in await in_order(
-        [partial(one, g) for g in by_part(chunks, statements, GROUP)], parallel
-    ):
-        out.update(got)
-    return out
+    pairs = await _by_id.ask(
+        client, doc, chunks, statements, ident=_id, name="StatementLabels", item=Label,
+        render=partial(messages, doc), size=GROUP, item_tokens=24, meter=meter,
+        parallel=parallel,
+    )  # fmt: skip
+    return {s.key: label for s, label in pairs}
 
 
 def apply(statement: Statement, label: Label) -> AttributionAnswer:
