@@ -30,16 +30,16 @@ import httpx2
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
 from summarizer import _parse  # noqa: E402
-from summarizer.batch import Store, Throttle  # noqa: E402
-from summarizer.config import Settings  # noqa: E402
-from summarizer.eval_cli import (  # noqa: E402
-    _Progress,
+from summarizer._cli._eval import _Progress  # noqa: E402
+from summarizer._evaluate import (  # noqa: E402
     evaluate,
     format_labels,
     format_table,
     load_gold,
     select,
 )
+from summarizer.batch import Store, Throttle  # noqa: E402
+from summarizer.config import Settings  # noqa: E402
 from summarizer.evaluation import score_document  # noqa: E402
 from summarizer.pipeline import Summarizer  # noqa: E402
 

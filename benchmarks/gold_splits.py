@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
-from summarizer.eval_cli import evaluate, load_gold  # noqa: E402
+from summarizer._evaluate import evaluate, load_gold  # noqa: E402
 from summarizer.evaluation import Counts, score_document  # noqa: E402
 
 FIELDS = ("evidence", "stance", "commitment")

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from summarizer import _parse  # noqa: E402
 from summarizer._baseline import BASELINES  # noqa: E402
-from summarizer.eval_cli import load_gold  # noqa: E402
+from summarizer._evaluate import load_gold  # noqa: E402
 from summarizer.evaluation import Counts, score_document  # noqa: E402
 
 TUNE = 10  # the first PolNeAR documents, the ones the rules were tuned on

@@ -1,3 +1,3 @@
-from summarizer.cli import main
+from summarizer._cli import main
 
 main()

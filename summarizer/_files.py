@@ -1,4 +1,5 @@
-"""The one atomic writer for every output file (``summarize -o``, batch exports, reports).
+"""The one atomic writer for every file we write (``summarize -o``, batch exports, reports,
+``eval -o``, the embedded model's weights and their marker).
 
 A file is written to a temporary name in its directory, fsynced, then renamed over the target,
 so a reader (or a crash) sees the old file or the complete new one. ``mkstemp`` creates the
@@ -17,8 +18,9 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 __all__ = ["atomic_writer", "current_umask", "sweep_leftovers", "unwritable", "write_atomic"]
 
@@ -56,13 +58,24 @@ def current_umask() -> int:
     return mask
 
 
+@overload
+def atomic_writer(path: Path) -> AbstractContextManager[TextIO]: ...
+@overload
+def atomic_writer(path: Path, *, binary: Literal[True]) -> AbstractContextManager[BinaryIO]: ...
+
+
+def atomic_writer(path: Path, *, binary: bool = False) -> AbstractContextManager[IO[Any]]:
+    """A UTF-8 text handle (``binary``: a byte handle) whose content replaces ``path`` only if
+    the block succeeds."""
+    return _replacing(path, binary)
+
+
 @contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[TextIO]:
-    """A UTF-8 text handle whose content replaces ``path`` only if the block succeeds."""
+def _replacing(path: Path, binary: bool) -> Iterator[IO[Any]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_SUFFIX)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
             os.fchmod(handle.fileno(), 0o666 & ~current_umask())
             yield handle
             handle.flush()

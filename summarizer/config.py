@@ -100,6 +100,12 @@ class Settings:
         return self.base_url or (None if self.backend == "local" else OPENAI_URL)
 
     @property
+    def embedded(self) -> bool:
+        """Whether requests go to the embedded llama.cpp server, which has one slot: it
+        serves one request at a time."""
+        return self.backend == "local" and self.base_url is None
+
+    @property
     def shown_url(self) -> str | None:
         """The base URL with its credentials masked (:func:`mask_url`), for output and logs."""
         return None if self.base_url is None else mask_url(self.base_url)

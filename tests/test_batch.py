@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from summarizer import RetryPolicy
-from summarizer.batch import BatchOptions, Store, Throttle, run_batch
+from summarizer import RetryPolicy, Settings, Summarizer, pipeline
+from summarizer.batch import BatchOptions, Store, Throttle, batch_concurrency, run_batch
 from tests.batch_support import batch_cli, fake_summarizer, no_sleep, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
@@ -264,3 +264,43 @@ def test_since_out_dir_and_plain_progress_lines(tmp_path: Path) -> None:
     # Not a terminal: plain, timestamped progress lines and a closing summary, no bar.
     assert "done 1 · failed 0" in stderr and "\x1b[" not in stderr
     assert "1 summarized, 0 failed" in stderr and "1 before --since" in stderr
+
+
+def test_a_library_night_on_the_embedded_model_sends_one_request_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run_batch`` called as a library, without a throttle or a concurrency, on the embedded
+    model: llama.cpp has one slot, so one article and one request at a time (the fake stands
+    in for the embedded server; no model is started)."""
+
+    class EmbeddedServer:  # what the pipeline uses of the embedded server
+        def __init__(self, base_url: str) -> None:
+            self.base_url = base_url
+
+        def alive(self) -> bool:
+            return True
+
+    write_jsonl(tmp_path / "in.jsonl", 6)
+    settings = Settings.resolve(env={})  # no endpoint and no key: the embedded model
+    assert settings.embedded
+    with FakeOpenAI(latency=0.05) as fake:
+        server = EmbeddedServer(fake.base_url)
+        monkeypatch.setattr(pipeline, "_local_server", lambda _current: server)
+        with Store(tmp_path / "night.db") as store:
+            stats = asyncio.run(
+                run_batch([tmp_path / "in.jsonl"], store, Summarizer(settings=settings))
+            )
+            (recorded,) = store.db.execute("SELECT settings FROM runs").fetchone()
+        peak = fake.max_in_flight
+    assert stats.done == 6 and fake.requests > 6
+    assert (stats.concurrency, peak, json.loads(recorded)["concurrency"]) == (1, 1, 1)
+
+
+def test_articles_in_flight_by_default_follow_the_backend() -> None:
+    embedded = Settings.resolve(env={})
+    online = Settings.resolve(base_url="http://127.0.0.1:9/v1", api_key="k", env={})
+    assert (batch_concurrency(embedded), batch_concurrency(embedded, 8)) == (1, 1)
+    assert (batch_concurrency(online), batch_concurrency(online, 8)) == (4, 8)
+    assert batch_concurrency(online, api_batch=True) == 64  # a wave's questions in one round
+    local_server = Settings.resolve(backend="local", base_url="http://127.0.0.1:9/v1", env={})
+    assert batch_concurrency(local_server) == 4  # a server of one's own: its slots are unknown

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from summarizer._cli._batch import _line, _Reporter
 from summarizer.batch import BatchStats
-from summarizer.batch._command import _line, _Reporter
 from summarizer.batch._inputs import count_items, iter_items
 from tests.batch_support import article_text, run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI

@@ -17,6 +17,7 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from summarizer._cli._report import report_command
 from summarizer.batch._digest import (
     SIMILAR,
     ArticleRef,
@@ -35,7 +36,6 @@ from summarizer.batch._report import (
     NightReport,
     build_report,
     percentile,
-    report_command,
     report_html,
     report_markdown,
 )

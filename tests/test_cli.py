@@ -16,10 +16,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-import summarizer.cli as cli
+import summarizer._cli._summarize as cli
 from summarizer import ArticleSummary, EvidenceStatus, Usage, ValidationExhaustedError
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_INPUT, EXIT_OUTPUT, EXIT_PROVIDER
 from summarizer._fetch import read_input
-from summarizer.cli import EXIT_INPUT, EXIT_OUTPUT, EXIT_PROVIDER, app
 from summarizer.config import LOCAL_MODEL_NAME
 from summarizer.pricing import PRICES_ENV
 from summarizer.render import CSV_HEADER

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import summarizer.cli as cli
+import summarizer._cli._summarize as cli
 from summarizer import ArticleSummary
-from summarizer.cli import EXIT_INPUT, app
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_INPUT
 from tests.fakes.fake_openai import FakeOpenAI, FakeRequest
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])

@@ -9,8 +9,9 @@ from typing import Any
 from typer.testing import CliRunner
 from vcr.serializers import yamlserializer
 
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_INPUT
 from summarizer._parse import has_parser
-from summarizer.cli import EXIT_INPUT, app
 from summarizer.pipeline import preview_prompts
 from summarizer.testing import read_article
 

@@ -22,11 +22,12 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
+import summarizer._cli._summarize as cli
 import summarizer._fetch as fetch
-import summarizer.cli as cli
 from summarizer import ArticleSummary
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_INPUT
 from summarizer._fetch import check_url, fetch_url
-from summarizer.cli import EXIT_INPUT, app
 from summarizer.exceptions import InputError
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])

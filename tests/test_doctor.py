@@ -46,7 +46,8 @@ def test_doctor_check_exits_with_the_provider_code_when_unreachable(
 ) -> None:
     from typer.testing import CliRunner
 
-    from summarizer.cli import EXIT_PROVIDER, app
+    from summarizer._cli import app
+    from summarizer._cli._exits import EXIT_PROVIDER
 
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-0123456789abcdef")
@@ -59,7 +60,7 @@ def test_doctor_check_exits_with_the_provider_code_when_unreachable(
 def test_doctor_names_openai_s_api_when_only_a_key_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from summarizer.cli import app
+    from summarizer._cli import app
 
     for name in ("OPENAI_BASE_URL", "SUMMARIZER_BACKEND", "SUMMARIZER_MODEL", "SUMMARIZER_MODE"):
         monkeypatch.delenv(name, raising=False)

@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from summarizer import Summarizer
 from summarizer._baseline import baseline_prediction
+from summarizer._cli import app
+from summarizer._evaluate import evaluate, format_labels, format_table, load_gold, select
 from summarizer.batch import Store, Throttle
-from summarizer.cli import app
 from summarizer.config import LOCAL_MODEL_NAME
-from summarizer.eval_cli import evaluate, format_labels, format_table, load_gold, select
 from summarizer.evaluation import (
     content_tokens,
     match_contents,

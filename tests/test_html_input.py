@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import summarizer.cli as cli
+import summarizer._cli._summarize as cli
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_INPUT
 from summarizer._fetch import read_input
-from summarizer.cli import EXIT_INPUT, app
 from summarizer.testing import REPLAY_BASE_URL
 
 HTML = Path(__file__).resolve().parent / "data" / "html"

@@ -10,10 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer import InputError
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_INPUT
 from summarizer._dates import time_ref
+from summarizer._fetch import MAX_FILE_BYTES
 from summarizer._input import check_text, decode_bytes
 from summarizer._language import detect_language
-from summarizer.cli import EXIT_INPUT, MAX_FILE_BYTES, app
 
 DATA = Path(__file__).resolve().parent / "data"
 runner = CliRunner()

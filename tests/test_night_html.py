@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from summarizer._cli import app
 from summarizer._input import text_sha256
 from summarizer.batch import Store
 from summarizer.batch._report import night_page
-from summarizer.cli import app
 from summarizer.models import ArticleSummary, EvidenceStatus, Usage
 from tests.batch_support import run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI

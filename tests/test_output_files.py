@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from summarizer._cli import app
 from summarizer._files import atomic_writer, current_umask, write_atomic
-from summarizer.cli import app
 from tests.batch_support import run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 

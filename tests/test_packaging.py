@@ -38,6 +38,9 @@ def test_wheel_carries_prompts_and_schema_and_imports(tmp_path: Path) -> None:
     assert "summarizer/py.typed" in names
     assert "summarizer/templates/night.html.j2" in names
     assert "summarizer/templates/night.css" in names
+    (entry_points,) = (n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "summarizer = summarizer._cli:main" in scripts
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     code = (
@@ -61,3 +64,17 @@ def test_wheel_carries_prompts_and_schema_and_imports(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "Summarize one news article" in out.stdout
     assert "German" in out.stdout  # the language packs load from the installed wheel
+
+
+def test_the_library_does_not_load_the_command_line() -> None:
+    """``summarizer`` and ``summarizer.batch`` are a library: typer and the commands
+    (``summarizer._cli``) are imported by the command line only."""
+    code = (
+        "import sys, summarizer, summarizer.batch; "
+        "print([m for m in sys.modules if m == 'typer' or m.startswith('summarizer._cli')])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -149,7 +149,7 @@ def test_parser_versions_name_every_pinned_model() -> None:
 
 @needs_en
 def test_eval_scores_the_parse_baseline(tmp_path: Path) -> None:
-    from summarizer.cli import app
+    from summarizer._cli import app
 
     text = "The mayor, Ada Stone, said that the old bridge would be closed for a year."
     content = "the old bridge would be closed for a year"

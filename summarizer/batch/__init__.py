@@ -2,12 +2,13 @@
 
 ::
 
-    from summarizer import Summarizer
-    from summarizer.batch import BatchOptions, Store, Throttle, run_batch
+    from summarizer import Settings, Summarizer
+    from summarizer.batch import BatchOptions, Store, Throttle, batch_concurrency, run_batch
 
-    throttle = Throttle(8, rpm=500)
+    settings = Settings.resolve()
+    throttle = Throttle(batch_concurrency(settings), rpm=500)  # 1 for the embedded model
     with Store("night.db") as store:
-        async with Summarizer(gate=throttle) as s:
+        async with Summarizer(settings=settings, gate=throttle) as s:
             stats = await run_batch(["articles/"], store, s, BatchOptions(out=Path("night.jsonl")),
                                     throttle=throttle)
 """
@@ -19,6 +20,7 @@ from summarizer.batch._runner import (
     BatchAborted,
     BatchOptions,
     BatchStats,
+    batch_concurrency,
     export_jsonl,
     run_batch,
     run_key,
@@ -37,6 +39,7 @@ __all__ = [
     "StoreBusyError",
     "StoreError",
     "Throttle",
+    "batch_concurrency",
     "build_report",
     "export_jsonl",
     "iter_items",

@@ -31,7 +31,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx2
@@ -39,10 +39,12 @@ import openai
 
 from summarizer.batch._limits import Throttle
 from summarizer.batch._runner import (
+    BATCH_API_PARALLEL,
     BATCH_USAGE,
     ArticleDeferred,
     BatchOptions,
     BatchStats,
+    batch_concurrency,
     run_batch,
 )
 from summarizer.batch._store import Store
@@ -200,9 +202,12 @@ async def run_openai_batch(
 
     With ``wait``, repeat until every article is done or failed (polling every
     ``poll_interval`` seconds); otherwise return after submitting, and let the next run
-    (the same command) continue.
+    (the same command) continue. Every question an article has ready goes in the same round
+    (:data:`BATCH_API_PARALLEL`), and ``options.concurrency`` defaults to the Batch API's
+    (:func:`batch_concurrency`).
     """
     sources = list(sources)
+    settings = replace(settings, parallel_requests=BATCH_API_PARALLEL)
     api = _api_client(settings)
     stats = ApiBatchStats()
     try:
@@ -228,7 +233,8 @@ async def _wave_run(
     on_progress: Callable[[BatchStats], None] | None,
 ) -> BatchStats:
     deferring = DeferringTransport(store, httpx2.AsyncHTTPTransport())
-    throttle = Throttle(options.concurrency, rpm=options.rpm, tpm=options.tpm)
+    concurrency = batch_concurrency(settings, options.concurrency, api_batch=True)
+    throttle = Throttle(concurrency, rpm=options.rpm, tpm=options.tpm)
     summarizer = Summarizer(
         settings=settings,
         http_client=httpx2.AsyncClient(transport=deferring, timeout=settings.timeout),

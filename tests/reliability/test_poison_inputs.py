@@ -22,11 +22,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-import summarizer.cli as cli
+import summarizer._cli._summarize as cli
 from summarizer import ArticleSummary, InputError
+from summarizer._cli import app
 from summarizer._fetch import read_input
 from summarizer.batch import iter_items
-from summarizer.cli import app
 from summarizer.models import ArticleMeta
 from tests.batch_support import article_text
 from tests.fakes.fake_openai import FakeOpenAI

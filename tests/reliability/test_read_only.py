@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.batch._command import EXIT_UNWRITABLE
+from summarizer._cli._exits import EXIT_UNWRITABLE
 from tests.batch_support import run_night, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 from tests.reliability.support import closed_port

@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 
 import tests.fakes.fake_openai as fake_openai
 from summarizer import RetryPolicy, pipeline
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_UNWRITABLE
 from summarizer.batch import BatchOptions, Store, Throttle, run_batch
 from summarizer.batch import _runner as runner_module
-from summarizer.batch._command import EXIT_UNWRITABLE
 from summarizer.batch._runner import NightUnwritable
-from summarizer.cli import app
 from tests.batch_support import fake_summarizer, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 

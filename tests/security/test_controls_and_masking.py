@@ -21,8 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer import Summarizer
+from summarizer._cli import app
 from summarizer.batch import BatchOptions, Store, run_batch
-from summarizer.cli import app
 from summarizer.client import Meter, translate_provider_error
 from summarizer.config import Secret, Settings, mask_url
 from summarizer.models import (

@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 from werkzeug import Request, Response
 
 from summarizer import AuthenticationError, Summarizer, SummarizerError
-from summarizer.cli import app
+from summarizer._cli import app
 from summarizer.config import Settings
 from tests.batch_support import article_text, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI

@@ -22,8 +22,8 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer import RetryPolicy, SummarizerError
+from summarizer._cli import app
 from summarizer.batch import BatchOptions, Store, Throttle, run_batch, safe_name
-from summarizer.cli import app
 from summarizer.config import Settings
 from summarizer.models import (
     ArticleMeta,

@@ -20,11 +20,12 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
-import summarizer.cli as cli
+import summarizer._cli._summarize as cli
 from summarizer import ArticleSummary
+from summarizer._cli import app
+from summarizer._cli._exits import EXIT_INPUT
 from summarizer._fetch import fetch_url
 from summarizer.batch import BatchOptions, Store, Throttle, run_batch
-from summarizer.cli import EXIT_INPUT, app
 from summarizer.exceptions import InputError
 from tests.batch_support import fake_summarizer
 from tests.fakes.fake_openai import FakeOpenAI

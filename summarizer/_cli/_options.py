@@ -1,4 +1,5 @@
-"""Command-line options shared by ``summarize`` and ``batch``: one definition, one help text."""
+"""Command-line options shared by ``summarize``, ``batch`` and ``eval``: one definition, one help
+text."""
 
 from __future__ import annotations
 

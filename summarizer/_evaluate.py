@@ -1,14 +1,14 @@
-"""``summarizer eval``: run the pipeline over gold documents and score it beside the baseline.
+"""The evaluation run: the pipeline over gold documents, beside the rule baseline, scored by
+:mod:`summarizer.evaluation` (the library side of ``summarizer eval``).
 
 The model runs through the nightly batch (:func:`~summarizer.batch.run_batch` and its SQLite
 store): a long evaluation killed half-way, or rerun with the same model and prompts, asks
-nothing twice. The scoring is :mod:`summarizer.evaluation`; the rule baseline is
-:mod:`summarizer._baseline`, computed on the same documents so each number has a reference.
+nothing twice. The rule baseline is :mod:`summarizer._baseline`, computed on the same
+documents so each number has a reference.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import statistics
@@ -17,28 +17,24 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
-from pydantic import ValidationError
-from rich.console import Console
+from typing import Any
 
 from summarizer import prompts
 from summarizer._baseline import BASELINES
-from summarizer._cli_options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
 from summarizer.batch import BatchOptions, BatchStats, Store, Throttle, run_batch
-from summarizer.batch._store import StoreBusyError
-from summarizer.config import Settings
 from summarizer.evaluation import Counts, Similarity, score_documents, to_prediction
-from summarizer.exceptions import InputError, SummarizerError
+from summarizer.exceptions import InputError
 from summarizer.models import ArticleSummary
 from summarizer.pipeline import PROMPTS, Summarizer
 
-__all__ = ["EvalRun", "eval_command", "evaluate", "format_table", "load_gold", "select"]
-
-EXIT_INPUT, EXIT_PROVIDER, EXIT_BUSY = 3, 4, 7
-_LOG_EVERY = 10.0
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+__all__ = [
+    "EvalRun",
+    "evaluate",
+    "format_labels",
+    "format_table",
+    "load_gold",
+    "select",
+]
 
 
 def load_gold(path: Path) -> list[dict[str, Any]]:
@@ -253,179 +249,3 @@ def format_labels(scores: Mapping[str, Mapping[str, Counts]], field_name: str) -
             )
         out.append("")
     return "\n".join(out)
-
-
-class _Progress:
-    """One line on stderr when an article finishes, and every 10 s while one is slow."""
-
-    def __init__(self, total: int, *, quiet: bool) -> None:
-        self.total, self.quiet = total, quiet
-        self.last = 0.0
-        self.finished = -1
-
-    def __call__(self, stats: BatchStats) -> None:
-        finished = stats.done + stats.failed + stats.skipped_done + stats.skipped_failed
-        now = time.monotonic()
-        if self.quiet or (finished == self.finished and now - self.last < _LOG_EVERY):
-            return
-        self.last, self.finished = now, finished
-        err.print(
-            f"{dt.datetime.now():%H:%M:%S} eval: {finished}/{self.total} documents "
-            f"({stats.done} summarized, {stats.failed} failed, {stats.skipped_done} from the "
-            f"store) · {stats.usage.total_tokens:,} tokens · {stats.elapsed:.0f} s",
-            markup=False,
-        )
-
-
-def eval_command(
-    gold: Annotated[
-        Path, typer.Argument(help="Gold JSONL (see EVAL.md): id, text, attributions, events.")
-    ],
-    limit: Annotated[
-        int | None, typer.Option(min=1, help="Only the first N documents (after --per-corpus).")
-    ] = None,
-    per_corpus: Annotated[
-        int | None, typer.Option(min=1, help="Only the first N documents of each corpus.")
-    ] = None,
-    split: Annotated[
-        str | None,
-        typer.Option(help='Only the documents whose "split" is this (our gold: tune, heldout).'),
-    ] = None,
-    store: Annotated[
-        Path,
-        typer.Option(help="Batch store of the model's summaries; a rerun reuses what is done."),
-    ] = Path("summarizer-eval.db"),
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Write the scores, run facts and predictions (JSON)."),
-    ] = None,
-    baseline_only: Annotated[
-        bool, typer.Option("--baseline-only", help="Score the rule baseline only; no model.")
-    ] = False,
-    baseline: Annotated[
-        str,
-        typer.Option(
-            "--baseline",
-            help="Which rule baseline: rules (quotations and a nearby verb) or parse (the "
-            "spaCy parser front end; the rules where a language has no parser).",
-        ),
-    ] = "rules",
-    similarity: Annotated[
-        str, typer.Option("--sim", help="Content similarity: overlap (default) or jaccard.")
-    ] = "overlap",
-    retry_failed: Annotated[
-        bool, typer.Option("--retry-failed", help="Summarize again the documents that failed.")
-    ] = False,
-    model: Model = None,
-    base_url: BaseUrl = None,
-    max_reasks: MaxReasks = None,
-    timeout: Timeout = None,
-    verbose: Verbose = False,
-    quiet: Quiet = False,
-) -> None:
-    """Score the pipeline on gold documents, beside the rule baseline, per corpus and overall.
-
-    Content P/R/F1 (word overlap ≥ 0.5, one-to-one), speaker accuracy on matched pairs, event
-    trigger and argument P/R/F1, and, where the gold labels them, evidence status, stance and
-    commitment.
-    The summaries go through the batch store (--store): rerun the same command after an
-    interruption and only the missing documents are sent.
-
-    Exit codes: 0 ok · 3 input error · 4 configuration or provider error · 7 store busy.
-    """
-    if similarity not in ("overlap", "jaccard"):
-        err.print(f"[red]error[/] (InputError): --sim {similarity!r}: use overlap or jaccard")
-        raise typer.Exit(EXIT_INPUT)
-    sim: Similarity = "overlap" if similarity == "overlap" else "jaccard"
-    if baseline not in BASELINES:
-        err.print(
-            f"[red]error[/] (InputError): --baseline {baseline!r}: use " + " or ".join(BASELINES)
-        )
-        raise typer.Exit(EXIT_INPUT)
-    try:
-        docs = select(load_gold(gold), limit, per_corpus, split)
-        if not docs:
-            raise InputError(f"{gold}: no gold documents with split {split!r}")
-        run = _run(docs, store, baseline_only, retry_failed, model, base_url, max_reasks, timeout,
-                   quiet, baseline)  # fmt: skip
-    except StoreBusyError as exc:
-        err.print(f"[red]error[/] (StoreBusy): {exc.message}")
-        raise typer.Exit(EXIT_BUSY) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: finished documents are in the store; run the same command again")
-        raise typer.Exit(130) from None
-    except (SummarizerError, ValidationError) as exc:
-        if verbose:
-            err.print_exception()
-        message = exc.message if isinstance(exc, SummarizerError) else str(exc).splitlines()[0]
-        err.print(f"[red]error[/] ({type(exc).__name__}): {message}")
-        raise typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_PROVIDER) from None
-    scores = run.scores(sim)
-    typer.echo(format_table(scores))
-    for name in ("evidence", "stance", "commitment"):
-        labels = format_labels(scores, name)
-        if labels:
-            typer.echo("\n" + labels.rstrip())
-    if not quiet:
-        err.print(_facts(run), markup=False)
-    if out is not None:
-        out.write_text(json.dumps(run.report(sim), ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def _facts(run: EvalRun) -> str:
-    if run.pipeline is None:
-        per_doc = statistics.mean(run.baseline_seconds.values()) if run.baseline_seconds else 0
-        return (
-            f"{len(run.docs)} documents, {run.baseline_name} baseline only, "
-            f"{per_doc:.2f} s per document"
-        )
-    mean = f"{statistics.mean(run.seconds):.0f} s" if run.seconds else "–"
-    facts = (
-        f"{len(run.docs)} documents, model {run.model}, prompts {run.prompt_version}, "
-        f"{mean} per summarized document"
-    )
-    if run.failed:
-        facts += f"; {len(run.failed)} not summarized (scored as empty): " + ", ".join(run.failed)
-    if run.capped:
-        facts += f"; {len(run.capped)} hit the statement cap (later statements not attributed)"
-    return facts
-
-
-def _run(
-    docs: list[dict[str, Any]],
-    store_path: Path,
-    baseline_only: bool,
-    retry_failed: bool,
-    model: str | None,
-    base_url: str | None,
-    max_reasks: int | None,
-    timeout: float | None,
-    quiet: bool,
-    baseline: str = "rules",
-) -> EvalRun:
-    if baseline_only:
-        return asyncio.run(evaluate(docs, None, None, baseline=baseline))
-    settings = Settings.resolve(
-        model=model, base_url=base_url, max_reasks=max_reasks, timeout=timeout
-    )
-    embedded = settings.backend == "local" and settings.base_url is None
-    throttle = Throttle(1 if embedded else 4)
-    progress = _Progress(len(docs), quiet=quiet)
-
-    async def main() -> EvalRun:
-        with Store(store_path) as store:
-            async with Summarizer(settings=settings, gate=throttle) as summarizer:
-                return await evaluate(
-                    docs,
-                    store,
-                    summarizer,
-                    throttle=throttle,
-                    retry_failed=retry_failed,
-                    on_progress=progress,
-                    baseline=baseline,
-                )
-
-    try:
-        return asyncio.run(main())  # BatchAborted is a SummarizerError: one line, exit 4
-    except asyncio.CancelledError:
-        raise KeyboardInterrupt from None

@@ -1,4 +1,5 @@
-"""``summarizer batch``: the nightly job's command line, a thin layer over :func:`run_batch`."""
+"""``summarizer batch``: the nightly job's command line, a thin layer over :func:`run_batch`
+(and :func:`run_openai_batch`)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from summarizer._cli_options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
+from summarizer._cli._exits import (
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_PROVIDER,
+    EXIT_TOO_MANY_FAILED,
+    err,
+    error_line,
+    exit_code,
+)
+from summarizer._cli._options import BaseUrl, MaxReasks, Model, Quiet, Timeout, Verbose
 from summarizer.batch._limits import Throttle
 from summarizer.batch._openai_batch import cancel_batches, run_openai_batch
 from summarizer.batch._report import _duration
@@ -27,38 +35,18 @@ from summarizer.batch._runner import (
     BatchAborted,
     BatchOptions,
     BatchStats,
-    NightUnwritable,
-    RepeatedFailure,
+    batch_concurrency,
     run_batch,
 )
-from summarizer.batch._store import Store, StoreBusyError, StoreUnwritableError
+from summarizer.batch._store import Store
 from summarizer.config import Settings
-from summarizer.exceptions import ConfigurationError, InputError, SummarizerError
+from summarizer.exceptions import ConfigurationError, SummarizerError
 from summarizer.pipeline import Summarizer
 
-__all__ = [
-    "EXIT_BUSY",
-    "EXIT_REPEATED_FAILURE",
-    "EXIT_TOO_MANY_FAILED",
-    "EXIT_UNWRITABLE",
-    "batch_command",
-    "exit_code",
-]
+__all__ = ["LOG_EVERY", "batch_command"]
 
-EXIT_INPUT, EXIT_PROVIDER, EXIT_REPEATED_FAILURE = 3, 4, 5
-EXIT_TOO_MANY_FAILED, EXIT_BUSY, EXIT_UNWRITABLE = 6, 7, 8
-EXIT_CODES: tuple[tuple[type[SummarizerError], int, str], ...] = (
-    (StoreBusyError, EXIT_BUSY, "StoreBusy"),
-    (StoreUnwritableError, EXIT_UNWRITABLE, "Unwritable"),
-    (NightUnwritable, EXIT_UNWRITABLE, "Unwritable"),
-    (RepeatedFailure, EXIT_REPEATED_FAILURE, "RepeatedFailure"),
-    (InputError, EXIT_INPUT, "InputError"),
-    (SummarizerError, EXIT_PROVIDER, ""),
-)
-"""The exit code of each error that ends a night, first match wins, and the name its line shows
-(the exception's own when empty)."""
-_LOG_EVERY = 10.0
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+LOG_EVERY = 10.0
+"""Seconds between two plain progress lines (no terminal: cron, CI)."""
 
 
 class BatchBackend(StrEnum):
@@ -175,34 +163,31 @@ def batch_command(
     """
     missing = [str(s) for s in sources if not s.exists()]
     if missing:
-        err.print(f"[red]error[/] (InputError): no such file or directory: {', '.join(missing)}")
+        error_line("InputError", f"no such file or directory: {', '.join(missing)}")
         raise typer.Exit(EXIT_INPUT)
     try:
         since_date = dt.date.fromisoformat(since) if since else None
     except ValueError:
-        err.print(f"[red]error[/] (InputError): --since {since!r} is not a date (YYYY-MM-DD)")
+        error_line("InputError", f"--since {since!r} is not a date (YYYY-MM-DD)")
         raise typer.Exit(EXIT_INPUT) from None
     try:
         settings = Settings.resolve(
             model=model, base_url=base_url, max_reasks=max_reasks, timeout=timeout
         )
     except ConfigurationError as exc:
-        err.print(f"[red]error[/] (ConfigurationError): {exc.message}")
+        error_line("ConfigurationError", exc.message)
         raise typer.Exit(EXIT_PROVIDER) from None
-    embedded = settings.backend == "local" and settings.base_url is None
     api_batch = backend is BatchBackend.openai_batch
     if api_batch and settings.backend != "openai":
-        err.print(
-            "[red]error[/] (ConfigurationError): --backend openai-batch needs the OpenAI API "
-            "(or a compatible one with /v1/batches): set OPENAI_API_KEY (and OPENAI_BASE_URL)"
+        error_line(
+            "ConfigurationError",
+            "--backend openai-batch needs the OpenAI API (or a compatible one with "
+            "/v1/batches): set OPENAI_API_KEY (and OPENAI_BASE_URL)",
         )
         raise typer.Exit(EXIT_PROVIDER)
-    if api_batch:  # every question of an article goes in the same batch round
-        settings = replace(settings, parallel_requests=64)
-    chosen = concurrency or (1 if embedded else 64 if api_batch else 4)
-    if embedded and chosen > 1:
+    chosen = batch_concurrency(settings, concurrency, api_batch=api_batch)
+    if concurrency is not None and chosen < concurrency:
         err.print("note: the embedded model serves one request at a time; using --concurrency 1")
-        chosen = 1
     options = BatchOptions(
         concurrency=chosen,
         rpm=rpm,
@@ -226,7 +211,7 @@ def batch_command(
             "interrupted: finished articles are saved in the store; run the same command "
             "again to finish the night"
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except SummarizerError as exc:
         if verbose:
             err.print_exception()
@@ -234,26 +219,19 @@ def batch_command(
         if stopped is not None and not quiet:
             err.print(_summary_line(stopped, store, None), markup=False)
         code, name = exit_code(exc)
-        err.print(f"[red]error[/] ({name}): {escape(exc.message)}")
+        error_line(name, exc.message)
         raise typer.Exit(code) from None
     if stats is None:
         return  # --cancel said what it did
     if not quiet:
         err.print(_summary_line(stats, store, out))
     if stats.failed_share > max_failed:
-        err.print(
-            f"[red]error[/] (TooManyFailed): {stats.failed_share:.1%} of the articles failed, "
-            f"over --max-failed {max_failed:.1%}; see `summarizer report {store}`"
+        error_line(
+            "TooManyFailed",
+            f"{stats.failed_share:.1%} of the articles failed, over --max-failed "
+            f"{max_failed:.1%}; see `summarizer report {store}`",
         )
         raise typer.Exit(EXIT_TOO_MANY_FAILED)
-
-
-def exit_code(exc: SummarizerError) -> tuple[int, str]:
-    """The exit code of ``exc`` and the name its error line shows (see :data:`EXIT_CODES`)."""
-    for kind, code, name in EXIT_CODES:
-        if isinstance(exc, kind):
-            return code, name or type(exc).__name__
-    return EXIT_PROVIDER, type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -272,7 +250,8 @@ def _run(
     quiet: bool,
     api_batch: _ApiBatchMode | None,
 ) -> BatchStats | None:
-    throttle = Throttle(options.concurrency, rpm=options.rpm, tpm=options.tpm)
+    concurrency = batch_concurrency(settings, options.concurrency)
+    throttle = Throttle(concurrency, rpm=options.rpm, tpm=options.tpm)
     progress = _Reporter(quiet=quiet)
 
     async def main() -> BatchStats | None:
@@ -373,7 +352,7 @@ class _Reporter:
             )
             return
         now = time.monotonic()
-        if stats.finished or now - self.last >= _LOG_EVERY:
+        if stats.finished or now - self.last >= LOG_EVERY:
             self.last = now
             err.print(f"{dt.datetime.now():%H:%M:%S} {_line(stats)}", markup=False)
 
