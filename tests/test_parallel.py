@@ -12,7 +12,7 @@ from tests.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
 
-LONG = " ".join(article_text(i) for i in range(4))  # eight statement sentences
+LONG = " ".join(article_text(i) for i in range(12))  # 24 statements: three label questions and more at once
 
 
 @pytest.mark.parametrize(("parallel", "peak"), [(1, 1), (4, 4)])
@@ -21,7 +21,8 @@ def test_questions_in_flight_stay_within_the_limit(parallel: int, peak: int) -> 
         summarizer = fake_summarizer(fake.base_url, parallel_requests=parallel)
         summary = asyncio.run(summarizer.asummarize(LONG))
         assert fake.max_in_flight == peak
-    assert len(summary.claims) + len(summary.counterclaims) >= 8
+    quoted = " ".join(c.quote.text for c in [*summary.claims, *summary.counterclaims])
+    assert all(f"budget numéro {i} " in quoted for i in range(12))  # every article's answer used
 
 
 def test_defaults_and_bad_values() -> None:
