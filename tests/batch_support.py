@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,6 +18,13 @@ from summarizer.batch import BatchOptions, BatchStats, Store, Throttle, run_batc
 
 ROOT = Path(__file__).resolve().parent.parent
 _SPEAKERS = ("Jean Dupont", "Marie Curie", "Paul Martin", "Aïcha Benali", "Li Wei")
+
+
+def store_sql(store: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """Run ``sql`` on the store file at ``store`` on a connection of the test's own (the store
+    keeps its own connections to itself), commit, and return what it read."""
+    with contextlib.closing(sqlite3.connect(store, timeout=30)) as db, db:
+        return db.execute(sql, args).fetchall()
 
 
 async def no_sleep(_seconds: float) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from summarizer import RetryPolicy, Settings, Summarizer, pipeline
 from summarizer.batch import BatchOptions, Store, Throttle, batch_concurrency, run_batch
-from tests.batch_support import batch_cli, fake_summarizer, no_sleep, write_jsonl
+from tests.batch_support import batch_cli, fake_summarizer, no_sleep, store_sql, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
@@ -290,7 +290,7 @@ def test_a_library_night_on_the_embedded_model_sends_one_request_at_a_time(
             stats = asyncio.run(
                 run_batch([tmp_path / "in.jsonl"], store, Summarizer(settings=settings))
             )
-            (recorded,) = store.db.execute("SELECT settings FROM runs").fetchone()
+            [(recorded,)] = store_sql(store.path, "SELECT settings FROM runs")
         peak = fake.max_in_flight
     assert stats.done == 6 and fake.requests > 6
     assert (stats.concurrency, peak, json.loads(recorded)["concurrency"]) == (1, 1, 1)

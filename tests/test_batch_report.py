@@ -59,6 +59,7 @@ from summarizer.models import (
     Usage,
 )
 from summarizer.pricing import Price
+from tests.batch_support import store_sql
 
 # --- hand-made summaries -------------------------------------------------------------------------
 
@@ -428,10 +429,12 @@ def run(
                 store.finish(key, usage=usage, error=o.result)
         if wall is not None:
             store.finish_run(run_id, {"done": 0})
-            store.db.execute(
-                "UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?", (*wall, run_id)
+            store_sql(
+                store_path,
+                "UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?",
+                *wall,
+                run_id,
             )
-            store.db.commit()
     return run_id
 
 
@@ -556,9 +559,8 @@ def test_the_digest_reads_the_done_results_of_the_run(tmp_path: Path) -> None:
         Outcome("a4", ("InputError", "binary file")),
     ]
     run(path, outcomes)
-    with Store(path) as store:  # a result written by another version of the schema
-        store.db.execute("UPDATE articles SET result = '{\"old\": 1}' WHERE article_id = 'a2'")
-        store.db.commit()
+    with Store(path):  # a result written by another version of the schema
+        store_sql(path, "UPDATE articles SET result = '{\"old\": 1}' WHERE article_id = 'a2'")
     r = build_report(path, prices=PRICES)
     assert r.digest.articles == 2 and any("could not be read" in n for n in r.notes)
     run(path, [_done(2, Poutine=Q)], seen=outcomes)  # resummarized the next night: a2 only

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -10,9 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.batch import Store, StoreBusyError, StoreError, iter_items, normalise, safe_name
+from summarizer.batch import (
+    Store,
+    StoreBusyError,
+    StoreError,
+    _store,
+    iter_items,
+    normalise,
+    safe_name,
+)
 from summarizer.batch._report import build_report
 from summarizer.models import Usage
+from tests.batch_support import store_sql
 
 
 def _meta(key: str) -> dict[str, str | None]:
@@ -80,7 +91,7 @@ def test_damaged_store_is_detected(tmp_path: Path) -> None:
         for i in range(300):
             store.start(f"k{i}", _meta(f"k{i}"), run)
             store.finish(f"k{i}", usage=Usage(), result="x" * 500)
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store_sql(path, "PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(path.read_bytes())
     data[4096 * 3 : 4096 * 3 + 2000] = b"\xff" * 2000  # scribble over a b-tree page
     path.write_bytes(bytes(data))
@@ -99,10 +110,10 @@ def test_states_and_usage_accumulate_over_attempts(tmp_path: Path) -> None:
         store.finish("k", usage=Usage(prompt_tokens=5, requests=1), result="{}")
         row = store.get("k")
         assert row is not None and (row.state, row.attempts, row.error_type) == ("done", 2, None)
-        tokens, requests = store.db.execute(
-            "SELECT prompt_tokens, requests FROM articles WHERE key = 'k'"
-        ).fetchone()
-        assert (tokens, requests) == (15, 3)
+        found = store_sql(
+            store.path, "SELECT prompt_tokens, requests FROM articles WHERE key = 'k'"
+        )
+        assert found == [(15, 3)]
 
 
 def test_a_store_of_version_1_is_reported_then_upgraded_in_place(tmp_path: Path) -> None:
@@ -120,8 +131,8 @@ def test_a_store_of_version_1_is_reported_then_upgraded_in_place(tmp_path: Path)
     old = build_report(path, all_runs=True)  # read-only: reported as it is, all online
     assert (old.total.total_tokens, old.total.batch_tokens) == (12, 0)
     with Store(path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4
-        assert store.db.execute("SELECT count(*) FROM answers").fetchone()[0] == 0  # made
+        assert store_sql(path, "PRAGMA user_version") == [(4,)]
+        assert store_sql(path, "SELECT count(*) FROM answers") == [(0,)]  # made
         store.start("k", _meta("k"), run)
         batch = Usage(prompt_tokens=4, completion_tokens=1)
         store.finish(
@@ -129,6 +140,98 @@ def test_a_store_of_version_1_is_reported_then_upgraded_in_place(tmp_path: Path)
         )
     new = build_report(path, all_runs=True)
     assert (new.total.total_tokens, new.total.batch_tokens) == (18, 5)
+
+
+# The tables of the first release (store version 1, before the Batch API backend), as it made them.
+_FIRST_RELEASE = """
+CREATE TABLE articles (
+    key TEXT PRIMARY KEY, article_id TEXT NOT NULL, source TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL, title TEXT, url TEXT, published TEXT, language TEXT,
+    model TEXT NOT NULL, prompt_version TEXT NOT NULL, schema_hash TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0, error_type TEXT, error_message TEXT, result TEXT,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0, transport_retries INTEGER NOT NULL DEFAULT 0,
+    reasks INTEGER NOT NULL DEFAULT 0, seconds REAL, started_at REAL, finished_at REAL,
+    run_id INTEGER
+);
+CREATE INDEX articles_state ON articles (state);
+CREATE INDEX articles_run ON articles (run_id);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY, started_at REAL NOT NULL, finished_at REAL, model TEXT NOT NULL,
+    prompt_version TEXT NOT NULL, schema_hash TEXT NOT NULL, settings TEXT NOT NULL, counts TEXT
+);
+CREATE TABLE items (
+    run_id INTEGER NOT NULL, seq INTEGER NOT NULL, article_id TEXT NOT NULL,
+    source TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (run_id, seq)
+);
+INSERT INTO runs VALUES (1, 1000.0, 1060.0, 'm', 'p', 's', '{}', '{"done": 1}');
+INSERT INTO items VALUES (1, 1, 'k', 'k', 'k');
+INSERT INTO articles (key, article_id, source, text_sha256, model, prompt_version, schema_hash,
+    state, attempts, result, prompt_tokens, completion_tokens, requests, seconds, started_at,
+    finished_at, run_id)
+VALUES ('k', 'k', 'k', 'k', 'm', 'p', 's', 'done', 1, '{}', 10, 2, 1, 3.5, 1001.0, 1004.5, 1);
+PRAGMA application_id = 1398099290;
+PRAGMA user_version = 1;
+"""
+
+
+def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's columns (name, type, not null, default, key) and every index's."""
+    names = store_sql(path, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    return {
+        f"{kind} {name}": store_sql(
+            path, f"PRAGMA {'table_info' if kind == 'table' else 'index_info'}({name})"
+        )
+        for kind, name in names
+    }
+
+
+def test_a_store_of_the_first_release_upgrades_to_the_tables_of_a_new_store(
+    tmp_path: Path,
+) -> None:
+    old, new = tmp_path / "first.db", tmp_path / "new.db"
+    with contextlib.closing(sqlite3.connect(old)) as con:
+        con.executescript(_FIRST_RELEASE)
+    before = build_report(old, all_runs=True)  # read-only: reported as it is, all online
+    assert (before.counts.done, before.total.total_tokens, before.total.batch_tokens) == (1, 12, 0)
+    assert store_sql(old, "PRAGMA user_version") == [(1,)]
+    with Store(old) as store:
+        row = store.get("k")
+        assert row is not None and (row.state, row.result, row.run_id) == ("done", "{}", 1)
+        assert [i[:3] for i in store.run_items(1)] == [("k", "k", "k")]
+        asyncio.run(store.batch_requests.queue("sum-1", '{"model": "m"}'))  # Batch API tables
+        assert store.batch_requests.queued() == [("sum-1", '{"model": "m"}')]
+    with Store(new):
+        pass
+    assert store_sql(old, "PRAGMA user_version") == store_sql(new, "PRAGMA user_version") == [(4,)]
+    assert _tables(old) == _tables(new)
+    after = build_report(old, all_runs=True)
+    assert after.model_dump(exclude={"generated_at"}) == before.model_dump(exclude={"generated_at"})
+
+
+def test_an_upgrade_that_fails_leaves_the_store_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.db"
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        con.executescript(_FIRST_RELEASE)
+
+    def text_then_full(db: sqlite3.Connection) -> None:
+        db.execute("ALTER TABLE articles ADD COLUMN text TEXT")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    migrations = list(_store._MIGRATIONS)
+    monkeypatch.setattr(_store, "_MIGRATIONS", [*migrations[:2], text_then_full, *migrations[3:]])
+    with pytest.raises(StoreError):
+        Store(path).open()
+    assert store_sql(path, "PRAGMA user_version") == [(2,)]  # version 2 made, 3 not begun
+    assert "text" not in {c[1] for c in store_sql(path, "PRAGMA table_info(articles)")}
+    monkeypatch.setattr(_store, "_MIGRATIONS", migrations)
+    with Store(path) as store:
+        row = store.get("k")
+        assert row is not None and row.state == "done"
+    assert store_sql(path, "PRAGMA user_version") == [(4,)]
 
 
 def test_inputs_stream_directories_and_jsonl_with_bad_lines(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from summarizer._input import text_sha256
 from summarizer.batch import Store
 from summarizer.batch._report import night_page
 from summarizer.models import ArticleSummary, EvidenceStatus, Usage
-from tests.batch_support import run_night, write_jsonl
+from tests.batch_support import run_night, store_sql, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 from tests.test_batch_report import A, C, R, summary
 
@@ -172,13 +172,11 @@ def test_an_old_store_is_shown_then_upgraded_and_keeps_its_rows(
     assert 'class="hl' not in page["a2"]
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == version  # not touched
-    with Store(path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4
-        columns = {row[1] for row in store.db.execute("PRAGMA table_info(articles)")}
+    with Store(path):
+        assert store_sql(path, "PRAGMA user_version") == [(4,)]
+        columns = {row[1] for row in store_sql(path, "PRAGMA table_info(articles)")}
         assert {"text", "batch_prompt_tokens"} <= columns
-        assert (
-            store.db.execute("SELECT count(*) FROM articles WHERE state='done'").fetchone()[0] == 2
-        )
+        assert store_sql(path, "SELECT count(*) FROM articles WHERE state='done'") == [(2,)]
     (tmp_path / "budget.txt").unlink()
     page = _sections(night_page(path))
     assert "kept no text, and " in page["a1"] and "cannot be read again" in page["a1"]

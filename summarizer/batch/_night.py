@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from pydantic import ValidationError
 from summarizer._fetch import read_input
 from summarizer._input import text_sha256
 from summarizer.batch._inputs import normalise
+from summarizer.batch._store import Store
 from summarizer.exceptions import InputError
 from summarizer.models import ArticleSummary, Claim, Counterclaim, EvidenceStatus, Span
 from summarizer.render import speaker_label
@@ -112,34 +112,30 @@ def web(url: str | None) -> str | None:
 # --- reading the store --------------------------------------------------------------------------
 
 
-def load_articles(
-    db: sqlite3.Connection, scope: str, args: dict[str, int], one_run: bool
-) -> list[ArticleView]:
-    """Every article in scope (one per text), in input order for a run, newest first else."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
-    text = "a.text" if "text" in columns else "NULL"  # a store before version 3, read as is
-    select = (
-        "a.article_id, a.source, a.state, a.title, a.url, a.error_type, a.error_message, "
-        f"a.seconds, a.finished_at, a.result, a.text_sha256, {text}"
-    )
-    if one_run:
-        query = (
-            f"SELECT {select} FROM (SELECT key, min(seq) AS seq FROM items "
-            "WHERE run_id = :run GROUP BY key) i JOIN articles a ON a.key = i.key ORDER BY i.seq"
-        )
-    else:
-        query = f"SELECT {select} FROM articles a WHERE {scope} ORDER BY a.finished_at DESC"
+def load_articles(store: Store, run_id: int | None) -> list[ArticleView]:
+    """Every article of a run's input (one per text) in input order; of the whole store
+    (``run_id`` None), newest first."""
     out: list[ArticleView] = []
-    for n, row in enumerate(db.execute(query, args), 1):
-        *head, result, sha, stored = row
-        view = ArticleView(f"a{n}", *head)
-        if view.state == "done" and result:
+    for n, row in enumerate(store.article_records(run_id), 1):
+        view = ArticleView(
+            f"a{n}",
+            article_id=row.article_id,
+            source=row.source,
+            state=row.state,
+            title=row.title,
+            url=row.url,
+            error_type=row.error_type,
+            error_message=row.error_message,
+            seconds=row.seconds,
+            finished_at=row.finished_at,
+        )
+        if view.state == "done" and row.result:
             try:
-                view.summary = ArticleSummary.model_validate_json(result)
+                view.summary = ArticleSummary.model_validate_json(row.result)
             except ValidationError:
                 view.text_note = "the stored summary cannot be read (written by another version?)"
         if view.summary is not None:
-            _fill(view, stored, sha)
+            _fill(view, row.text, row.text_sha256)
         out.append(view)
     return out
 

@@ -87,6 +87,7 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
 
     def __init__(self, store: Store, online: httpx2.AsyncBaseTransport) -> None:
         self.store = store
+        self._requests = store.batch_requests
         self.online = online
         self.waiting = 0
         self.online_in_flight = 0
@@ -102,29 +103,21 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
         if _is_reask(body):
             return await self._online(request)
         cid = custom_id(body)
-        found = self.store.db.execute(
-            "SELECT state, status, response FROM api_requests WHERE custom_id = ?", (cid,)
-        ).fetchone()
-        if found is not None and found[0] == "online":  # the batches failed it too often
+        found = self._requests.request(cid)
+        if found is not None and found.state == "online":  # the batches failed it too often
             return await self._online(request)
-        if found is not None and found[0] in ("answered", "failed"):
-            if found[1] == 200:
-                _count_batch_usage(found[2])
+        if found is not None and found.state in ("answered", "failed"):
+            if found.status == 200:
+                _count_batch_usage(found.response)
             return httpx2.Response(
-                found[1] or 500,
-                content=(found[2] or "{}").encode(),
+                found.status or 500,
+                content=(found.response or "{}").encode(),
                 headers={"content-type": "application/json"},
                 request=request,
             )
         if found is None:
             self.queued += 1
-            await asyncio.wrap_future(
-                self.store.write(
-                    "INSERT OR IGNORE INTO api_requests (custom_id, body, state, created_at) "
-                    "VALUES (?, ?, 'queued', ?)",
-                    (cid, raw.decode(), time.time()),
-                )
-            )
+            await self._requests.queue(cid, raw.decode())
         release = self._release
         self.waiting += 1
         self.last_change = time.monotonic()
@@ -275,10 +268,7 @@ def _api_client(settings: Settings) -> openai.AsyncOpenAI:
 
 
 def _in_progress(store: Store) -> int:
-    row = store.db.execute(
-        "SELECT count(*) FROM api_submissions WHERE state != 'finished'"
-    ).fetchone()
-    return int(row[0])
+    return store.batch_requests.unfinished()
 
 
 # --- submitting -------------------------------------------------------------------------------
@@ -311,29 +301,12 @@ def _line(cid: str, body: str) -> bytes:
 
 async def submit_queued(store: Store, api: openai.AsyncOpenAI, stats: ApiBatchStats) -> None:
     """Finish submissions a crash interrupted, then submit every queued request."""
-    for sub_id, state, file_id in store.db.execute(
-        "SELECT id, state, file_id FROM api_submissions WHERE state IN ('preparing', 'uploaded')"
-    ).fetchall():
-        await _complete_submission(store, api, stats, sub_id, state, file_id, resumed=True)
-    queued = store.db.execute(
-        "SELECT custom_id, body FROM api_requests WHERE state = 'queued' AND submission IS NULL "
-        "ORDER BY created_at"
-    )
-    for group in split_requests((cid, _line(cid, body)) for cid, body in queued.fetchall()):
-        sub_id = await asyncio.wrap_future(
-            store.write(
-                "INSERT INTO api_submissions (state, requests, created_at) "
-                "VALUES ('preparing', ?, ?)",
-                (len(group), time.time()),
-            )
-        )
-        await asyncio.wrap_future(
-            store.write(
-                "UPDATE api_requests SET submission = ? WHERE custom_id = ?",
-                [(sub_id, cid) for cid, _ in group],
-                many=True,
-            )
-        )
+    requests = store.batch_requests
+    for sub in requests.interrupted():
+        await _complete_submission(store, api, stats, sub.id, sub.state, sub.file_id, resumed=True)
+    queued = requests.queued()
+    for group in split_requests((cid, _line(cid, body)) for cid, body in queued):
+        sub_id = await requests.prepare([cid for cid, _ in group])
         await _complete_submission(store, api, stats, sub_id, "preparing", None, resumed=False)
 
 
@@ -347,55 +320,33 @@ async def _complete_submission(
     *,
     resumed: bool,
 ) -> None:
+    requests = store.batch_requests
     tag = {"summarizer_submission": f"{_store_tag(store)}:{sub_id}"}
     # A batch created just before a crash, not yet recorded, is adopted, not created again.
     adopted = await _find_batch(api, tag) if resumed else None
     if adopted is None:
         if state == "preparing" or file_id is None:
-            rows = store.db.execute(
-                "SELECT custom_id, body FROM api_requests WHERE submission = ? ORDER BY created_at",
-                (sub_id,),
-            ).fetchall()
-            data = b"".join(_line(cid, body) for cid, body in rows)
+            data = b"".join(_line(cid, body) for cid, body in requests.bodies(sub_id))
             uploaded = await _call(api.files.create(
                 file=(f"summarizer-{sub_id}.jsonl", io.BytesIO(data)), purpose="batch"
             ))  # fmt: skip
             file_id = uploaded.id
-            await asyncio.wrap_future(
-                store.write(
-                    "UPDATE api_submissions SET state = 'uploaded', file_id = ? WHERE id = ?",
-                    (file_id, sub_id),
-                )
-            )
+            await requests.uploaded(sub_id, file_id)
         adopted = await _call(api.batches.create(
             input_file_id=file_id,
             endpoint="/v1/chat/completions",
             completion_window="24h",
             metadata=tag,
         ))  # fmt: skip
-    await asyncio.wrap_future(
-        store.write(
-            "UPDATE api_submissions SET state = 'created', batch_id = ?, status = ? WHERE id = ?",
-            (adopted.id, adopted.status, sub_id),
-        )
-    )
-    await asyncio.wrap_future(
-        store.write(
-            "UPDATE api_requests SET state = 'submitted', tries = tries + 1 WHERE submission = ?",
-            (sub_id,),
-        )
-    )
-    requests = store.db.execute(
-        "SELECT requests FROM api_submissions WHERE id = ?", (sub_id,)
-    ).fetchone()[0]
-    stats.submitted_requests += int(requests)
+    await requests.created(sub_id, adopted.id, adopted.status)
+    stats.submitted_requests += requests.size(sub_id)
     stats.created_batches.append(adopted.id)
 
 
 def _store_tag(store: Store) -> str:
     """Tells this store's submissions from another store's in the same account."""
-    row = store.db.execute("SELECT min(started_at) FROM runs").fetchone()
-    return hashlib.sha256(f"{store.path.resolve()}|{row[0]}".encode()).hexdigest()[:12]
+    started = store.first_run_started()
+    return hashlib.sha256(f"{store.path.resolve()}|{started}".encode()).hexdigest()[:12]
 
 
 async def _find_batch(api: openai.AsyncOpenAI, tag: dict[str, str]) -> Any | None:
@@ -419,42 +370,30 @@ async def _call(call: Any) -> Any:
 
 async def collect_batches(store: Store, api: openai.AsyncOpenAI, stats: ApiBatchStats) -> None:
     """Download the answers of every finished batch into the store."""
-    for sub_id, batch_id in store.db.execute(
-        "SELECT id, batch_id FROM api_submissions WHERE state = 'created'"
-    ).fetchall():
+    requests = store.batch_requests
+    for sub_id, batch_id in requests.running():
         batch = await _call(api.batches.retrieve(batch_id))
         if batch.status not in _FINAL:
-            await asyncio.wrap_future(
-                store.write(
-                    "UPDATE api_submissions SET status = ? WHERE id = ?", (batch.status, sub_id)
-                )
-            )
+            await requests.status(sub_id, batch.status)
             continue
         for file_id in (batch.output_file_id, batch.error_file_id):
             if file_id:
                 content = await _call(api.files.content(file_id))
                 await _record_lines(store, stats, content.text.splitlines())
         # Requests the batch never answered (expired, failed, cancelled): queue them again.
-        await asyncio.wrap_future(
-            store.write(
-                "UPDATE api_requests SET state = CASE WHEN tries >= ? THEN 'online' "
-                "ELSE 'queued' END, submission = NULL, status = 503, response = ? "
-                "WHERE submission = ? AND state = 'submitted'",
-                (_MAX_TRIES, _error_body(f"the batch ended {batch.status}"), sub_id),
-            )
-        )
-        await asyncio.wrap_future(
-            store.write(
-                "UPDATE api_submissions SET state = 'finished', status = ?, finished_at = ? "
-                "WHERE id = ?",
-                (batch.status, time.time(), sub_id),
-            )
+        await requests.finished(
+            sub_id,
+            batch.status,
+            error_body=_error_body(f"the batch ended {batch.status}"),
+            max_tries=_MAX_TRIES,
         )
         stats.collected_batches += 1
 
 
 async def _record_lines(store: Store, stats: ApiBatchStats, lines: list[str]) -> None:
-    answered, retry, final = [], [], []
+    answered: list[tuple[str, str]] = []
+    retry: list[tuple[str, str]] = []
+    final: list[tuple[int, str, str]] = []
     for raw in lines:
         if not raw.strip():
             continue
@@ -468,30 +407,9 @@ async def _record_lines(store: Store, stats: ApiBatchStats, lines: list[str]) ->
             final.append((status, body, line["custom_id"]))
         else:  # expired, 5xx, rate-limited inside the batch: another batch may do it
             message = (line.get("error") or {}).get("message") or f"HTTP {status}"
-            retry.append((_MAX_TRIES, _error_body(message), line["custom_id"]))
-    await asyncio.wrap_future(
-        store.write(
-            "UPDATE api_requests SET state = 'answered', status = 200, response = ?, "
-            "submission = NULL WHERE custom_id = ?",
-            answered,
-            many=True,
-        )
-    )
-    await asyncio.wrap_future(
-        store.write(
-            "UPDATE api_requests SET state = 'failed', status = ?, response = ?, "
-            "submission = NULL WHERE custom_id = ?",
-            final,
-            many=True,
-        )
-    )
-    await asyncio.wrap_future(
-        store.write(
-            "UPDATE api_requests SET state = CASE WHEN tries >= ? THEN 'online' ELSE 'queued' "
-            "END, status = 503, response = ?, submission = NULL WHERE custom_id = ?",
-            retry,
-            many=True,
-        )
+            retry.append((_error_body(message), line["custom_id"]))
+    await store.batch_requests.record_answers(
+        answered=answered, failed=final, retry=retry, max_tries=_MAX_TRIES
     )
     stats.answered += len(answered)
     stats.failed_requests += len(final)
@@ -507,9 +425,7 @@ async def cancel_batches(store: Store, settings: Settings) -> list[str]:
     api = _api_client(settings)
     cancelled = []
     try:
-        for (batch_id,) in store.db.execute(
-            "SELECT batch_id FROM api_submissions WHERE state = 'created'"
-        ).fetchall():
+        for _sub_id, batch_id in store.batch_requests.running():
             batch = await _call(api.batches.cancel(batch_id))
             cancelled.append(str(batch.id))
     finally:

@@ -24,8 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -43,7 +42,7 @@ from summarizer.batch._night import (
     render_page,
     web,
 )
-from summarizer.batch._store import Store, StoreError
+from summarizer.batch._store import RunRecord, Store, StoreError
 from summarizer.exceptions import InputError
 from summarizer.models import ArticleSummary, Usage
 from summarizer.pricing import BATCH_DISCOUNT, PRICES_ENV, Price, estimate_cost, load_prices
@@ -199,11 +198,8 @@ def _read(
     if path.is_file() and path.stat().st_size == 0:
         raise StoreError(f"{path} is empty, not a batch store")
     table = load_prices() if prices is None else prices
-    try:
-        with Store(path, readonly=True) as store:
-            return _build(store, path, run_id, all_runs, limit, table, articles)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} cannot be read as a batch store ({exc})") from exc
+    with Store(path, readonly=True) as store, store.reading():
+        return _build(store, path, run_id, all_runs, limit, table, articles)
 
 
 def _build(
@@ -215,28 +211,25 @@ def _build(
     prices: Mapping[str, Price],
     with_articles: bool,
 ) -> tuple[NightReport, list[ArticleView]]:
-    db = store.db
     notes: list[str] = []
     if all_runs:
         run = None
-        runs = [_run_info(db, r) for (r,) in db.execute("SELECT id FROM runs ORDER BY id")]
+        runs = [_run_info(r) for r in store.runs()]
         walls = [r.wall_seconds for r in runs if r.wall_seconds is not None]
         wall = sum(walls) if walls else None
-        scope, processed, args = "1", "1", {}
     else:
         run = run_id if run_id is not None else store.last_run()
         if run is None:
             raise InputError(f"{path} has no runs yet; nothing to report")
-        if db.execute("SELECT 1 FROM runs WHERE id = ?", (run,)).fetchone() is None:
+        record = store.run(run)
+        if record is None:
             last = store.last_run()
             raise InputError(f"run {run} is not in {path} (runs go from 1 to {last})")
-        runs = [_run_info(db, run)]
+        runs = [_run_info(record)]
         wall = runs[0].wall_seconds
         if not runs[0].finished:
             notes.append(f"run {run} has not finished (still running, or interrupted)")
-        scope = "a.key IN (SELECT key FROM items WHERE run_id = :run)"
-        processed, args = "a.run_id = :run", {"run": run}
-    usage = _usage(db, processed, args, prices)
+    usage = _usage(store, run, prices)
     unknown = [u.model for u in usage if u.cost is None]
     total = ModelUsage(
         model="all",
@@ -256,12 +249,7 @@ def _build(
             )
         },
     )
-    if (
-        run is not None
-        and db.execute(
-            "SELECT 1 FROM articles a WHERE a.run_id = :run AND a.attempts > 1 LIMIT 1", args
-        ).fetchone()
-    ):
+    if run is not None and store.retried(run):
         notes.append(
             "some articles were tried by earlier runs too: their usage includes those attempts"
         )
@@ -271,7 +259,7 @@ def _build(
             f"{reused:,} requests were answered from the store (their answers had arrived "
             "before an interruption): not sent, not billed again, not in the usage below"
         )
-    digest, unreadable = _digest(db, scope, args, run is not None, limit)
+    digest, unreadable = _digest(store, run, limit)
     if unreadable:
         notes.append(f"{unreadable} done results could not be read (written by another version?)")
     report = NightReport(
@@ -280,55 +268,48 @@ def _build(
         generated_at=dt.datetime.now(dt.UTC),
         runs=runs,
         wall_seconds=wall,
-        counts=_counts(db, run),
-        failures=_failures(db, scope, args),
+        counts=_counts(store, run),
+        failures=_failures(store, run),
         usage=usage,
         total=total,
-        latency=_latency(db, processed, args),
+        latency=_latency(store, run),
         digest=digest,
         notes=notes,
         reused_requests=reused,
     )
-    return report, load_articles(db, scope, args, run is not None) if with_articles else []
+    return report, load_articles(store, run) if with_articles else []
 
 
 def _when(ts: float | None) -> dt.datetime | None:
     return None if ts is None else dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
-def _run_info(db: sqlite3.Connection, run: int) -> RunInfo:
-    started, finished, model, prompt_version, counts = db.execute(
-        "SELECT started_at, finished_at, model, prompt_version, counts FROM runs WHERE id = ?",
-        (run,),
-    ).fetchone()
-    end = finished
-    if end is None:
-        (end,) = db.execute(
-            "SELECT max(finished_at) FROM articles WHERE run_id = ?", (run,)
-        ).fetchone()
+def _run_info(record: RunRecord) -> RunInfo:
+    started, finished = record.started_at, record.finished_at
+    end = finished if finished is not None else record.last_finished_at
     runner: dict[str, int] | None = None
-    if counts:
+    if record.counts:
         try:
             # The counts, not the usage recorded beside them (a dict of its own).
-            found = json.loads(counts).items()
+            found = json.loads(record.counts).items()
             runner = {str(k): v for k, v in found if isinstance(v, int) and not isinstance(v, bool)}
         except (ValueError, TypeError, AttributeError):
             runner = None
     return RunInfo(
-        id=run,
+        id=record.id,
         started_at=_when(started) or dt.datetime.fromtimestamp(0, dt.UTC),
         finished_at=_when(finished),
         wall_seconds=None if end is None else max(0.0, end - started),
         finished=finished is not None,
-        model=model,
-        prompt_version=prompt_version,
+        model=record.model,
+        prompt_version=record.prompt_version,
         runner_counts=runner,
     )
 
 
-def _counts(db: sqlite3.Connection, run: int | None) -> Counts:
+def _counts(store: Store, run: int | None) -> Counts:
     if run is None:
-        found = dict(db.execute("SELECT state, count(*) FROM articles GROUP BY state").fetchall())
+        found = store.counts()
         n = sum(found.values())
         return Counts(
             items=n,
@@ -337,66 +318,28 @@ def _counts(db: sqlite3.Connection, run: int | None) -> Counts:
             failed=found.get("failed", 0),
             pending=found.get("pending", 0),
         )
-    items, keys = db.execute(
-        "SELECT count(*), count(DISTINCT key) FROM items WHERE run_id = ?", (run,)
-    ).fetchone()
-    found = dict(
-        db.execute(
-            "SELECT CASE WHEN a.key IS NULL THEN 'pending' "
-            "WHEN a.run_id = :run THEN a.state "
-            "WHEN a.run_id > :run THEN 'later' "
-            "WHEN a.state = 'done' THEN 'skipped_done' "
-            "WHEN a.state = 'failed' THEN 'skipped_failed' ELSE 'pending' END, count(*) "
-            "FROM (SELECT DISTINCT key FROM items WHERE run_id = :run) i "
-            "LEFT JOIN articles a ON a.key = i.key GROUP BY 1",
-            {"run": run},
-        ).fetchall()
-    )
-    return Counts(items=items, articles=keys, **{k: int(v) for k, v in found.items()})
+    tally = store.run_tally(run)
+    return Counts(items=tally.items, articles=tally.keys, **tally.outcomes)
 
 
-def _failures(db: sqlite3.Connection, scope: str, args: dict[str, int]) -> list[FailureGroup]:
-    groups: list[FailureGroup] = []
-    for error_type, count in db.execute(
-        f"SELECT coalesce(a.error_type, '?'), count(*) FROM articles a "
-        f"WHERE a.state = 'failed' AND {scope} GROUP BY 1 ORDER BY 2 DESC, 1",
-        args,
-    ).fetchall():
-        examples = db.execute(
-            f"SELECT a.article_id, coalesce(a.error_message, '') FROM articles a "
-            f"WHERE a.state = 'failed' AND {scope} AND coalesce(a.error_type, '?') = :etype "
-            f"ORDER BY a.finished_at LIMIT {_EXAMPLES}",
-            {**args, "etype": error_type},
-        ).fetchall()
-        groups.append(
-            FailureGroup(
-                error_type=error_type,
-                count=count,
-                examples=[
-                    FailureExample(article_id=i, message=m[:_MESSAGE_CHARS]) for i, m in examples
-                ],
-            )
+def _failures(store: Store, run: int | None) -> list[FailureGroup]:
+    return [
+        FailureGroup(
+            error_type=f.error_type,
+            count=f.count,
+            examples=[
+                FailureExample(article_id=i, message=m[:_MESSAGE_CHARS]) for i, m in f.examples
+            ],
         )
-    return groups
+        for f in store.failures(run, examples=_EXAMPLES)
+    ]
 
 
-def _usage(
-    db: sqlite3.Connection, processed: str, args: dict[str, int], prices: Mapping[str, Price]
-) -> list[ModelUsage]:
+def _usage(store: Store, run: int | None, prices: Mapping[str, Price]) -> list[ModelUsage]:
     out: list[ModelUsage] = []
-    columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
-    # A store of version 1, read without migrating it, has no Batch API share: all online.
-    batch = (
-        "sum(batch_prompt_tokens), sum(batch_completion_tokens)"
-        if "batch_prompt_tokens" in columns
-        else "0, 0"
-    )
-    for model, n, pt, ct, rq, tr, ra, bpt, bct in db.execute(
-        "SELECT a.model, count(*), sum(prompt_tokens), sum(completion_tokens), sum(requests), "
-        f"sum(transport_retries), sum(reasks), {batch} FROM articles a WHERE {processed} "
-        "AND a.state IN ('done', 'failed') GROUP BY a.model ORDER BY a.model",
-        args,
-    ).fetchall():
+    for t in store.usage_by_model(run):
+        model, pt, ct, rq = t.model, t.prompt_tokens, t.completion_tokens, t.requests
+        bpt, bct = t.batch_prompt_tokens, t.batch_completion_tokens
         usage = Usage(prompt_tokens=pt, completion_tokens=ct, requests=rq)
         cost = estimate_cost(usage, model, prices)
         discounted = estimate_cost(Usage(prompt_tokens=bpt, completion_tokens=bct), model, prices)
@@ -405,13 +348,13 @@ def _usage(
         out.append(
             ModelUsage(
                 model=model,
-                articles=n,
+                articles=t.articles,
                 prompt_tokens=pt,
                 completion_tokens=ct,
                 total_tokens=usage.total_tokens,
                 requests=rq,
-                transport_retries=tr,
-                reasks=ra,
+                transport_retries=t.transport_retries,
+                reasks=t.reasks,
                 batch_tokens=bpt + bct,
                 cost=cost,
                 cost_note=None
@@ -430,15 +373,8 @@ def percentile(values: list[float], p: float) -> float | None:
     return values[max(0, math.ceil(p / 100 * len(values)) - 1)]
 
 
-def _latency(db: sqlite3.Connection, processed: str, args: dict[str, int]) -> Latency:
-    seconds = [
-        s
-        for (s,) in db.execute(
-            f"SELECT a.seconds FROM articles a WHERE {processed} "
-            "AND a.state IN ('done', 'failed') AND a.seconds IS NOT NULL ORDER BY a.seconds",
-            args,
-        )
-    ]
+def _latency(store: Store, run: int | None) -> Latency:
+    seconds = store.seconds(run)
     return Latency(
         articles=len(seconds),
         p50=percentile(seconds, 50),
@@ -447,47 +383,27 @@ def _latency(db: sqlite3.Connection, processed: str, args: dict[str, int]) -> La
     )
 
 
-def _digest(
-    db: sqlite3.Connection, scope: str, args: dict[str, int], one_run: bool, limit: int
-) -> tuple[DigestReport, int]:
+def _digest(store: Store, run: int | None, limit: int) -> tuple[DigestReport, int]:
     """Feed the done results to a :class:`Digest`, one row at a time, newest result per text."""
     digest = Digest(limit=limit)
     unreadable = 0
     seen: set[str] = set()
-    for article_id, title, url, text_hash, result in _done_rows(db, scope, args, one_run):
-        if text_hash in seen:
+    for done in store.done_results(run):
+        if done.text_sha256 in seen:
             continue
-        seen.add(text_hash)
+        seen.add(done.text_sha256)
         try:
-            summary = ArticleSummary.model_validate_json(result or "")
+            summary = ArticleSummary.model_validate_json(done.result or "")
         except ValidationError:
             unreadable += 1
             continue
         ref = ArticleRef(
-            article_id=article_id,
-            title=title or summary.article.title,
-            url=url or summary.article.url,
+            article_id=done.article_id,
+            title=done.title or summary.article.title,
+            url=done.url or summary.article.url,
         )
-        digest.add(ref, summary, text_hash)
+        digest.add(ref, summary, done.text_sha256)
     return digest.report(), unreadable
-
-
-def _done_rows(
-    db: sqlite3.Connection, scope: str, args: dict[str, int], one_run: bool
-) -> Iterator[tuple[str, str | None, str | None, str, str | None]]:
-    columns = "a.article_id, a.title, a.url, a.text_sha256, a.result"
-    if one_run:  # in input order
-        query = (
-            f"SELECT {columns} FROM (SELECT key, min(seq) AS seq FROM items "
-            "WHERE run_id = :run GROUP BY key) i JOIN articles a ON a.key = i.key "
-            "WHERE a.state = 'done' ORDER BY i.seq"
-        )
-    else:  # newest first, so the newest result of a text wins
-        query = (
-            f"SELECT {columns} FROM articles a WHERE a.state = 'done' AND {scope} "
-            "ORDER BY a.finished_at DESC"
-        )
-    yield from db.execute(query, args)
 
 
 # --- rendering ----------------------------------------------------------------------------------

@@ -29,7 +29,13 @@ Tables:
   without sending them again (:class:`StoreAnswers`);
 * ``api_requests`` and ``api_submissions``: with the OpenAI Batch API backend, every model
   request by its ``custom_id`` (queued, submitted, answered or failed, with the answer), and
-  every file/batch submitted, so a run that dies at any point resumes without sending twice.
+  every file/batch submitted, so a run that dies at any point resumes without sending twice
+  (their statements are in :mod:`summarizer.batch._batch_requests`, :attr:`Store.batch_requests`).
+
+Every SQL statement of the package is in this module or in ``_batch_requests``: the rest of
+the package calls named methods that return plain values and dataclasses. The tables are made
+and upgraded by ordered migrations (``_MIGRATIONS``, recorded by ``PRAGMA user_version``); a
+store opened read-only (a report) is read at the version it has, never upgraded.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,12 +60,19 @@ from typing import Any
 
 from summarizer._answers import request_key
 from summarizer._files import unwritable
+from summarizer.batch._batch_requests import BatchRequests
 from summarizer.exceptions import ConfigurationError
 from summarizer.models import Usage
 
 __all__ = [
     "APPLICATION_ID",
+    "ArticleRecord",
+    "DoneResult",
+    "FailureType",
+    "ModelTotals",
     "Row",
+    "RunRecord",
+    "RunTally",
     "Store",
     "StoreAnswers",
     "StoreBusyError",
@@ -69,88 +82,7 @@ __all__ = [
 
 APPLICATION_ID = 0x53554D5A  # "SUMZ"
 SCHEMA_VERSION = 4
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS articles (
-    key TEXT PRIMARY KEY,
-    article_id TEXT NOT NULL,
-    source TEXT NOT NULL,
-    text_sha256 TEXT NOT NULL,
-    title TEXT,
-    url TEXT,
-    published TEXT,
-    language TEXT,
-    model TEXT NOT NULL,
-    prompt_version TEXT NOT NULL,
-    schema_hash TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    error_type TEXT,
-    error_message TEXT,
-    result TEXT,
-    prompt_tokens INTEGER NOT NULL DEFAULT 0,
-    completion_tokens INTEGER NOT NULL DEFAULT 0,
-    requests INTEGER NOT NULL DEFAULT 0,
-    transport_retries INTEGER NOT NULL DEFAULT 0,
-    reasks INTEGER NOT NULL DEFAULT 0,
-    seconds REAL,
-    batch_prompt_tokens INTEGER NOT NULL DEFAULT 0,
-    batch_completion_tokens INTEGER NOT NULL DEFAULT 0,
-    started_at REAL,
-    finished_at REAL,
-    run_id INTEGER,
-    text TEXT
-);
-CREATE INDEX IF NOT EXISTS articles_state ON articles (state);
-CREATE INDEX IF NOT EXISTS articles_run ON articles (run_id);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    started_at REAL NOT NULL,
-    finished_at REAL,
-    model TEXT NOT NULL,
-    prompt_version TEXT NOT NULL,
-    schema_hash TEXT NOT NULL,
-    settings TEXT NOT NULL,
-    counts TEXT
-);
-CREATE TABLE IF NOT EXISTS api_requests (
-    custom_id TEXT PRIMARY KEY,
-    body TEXT NOT NULL,
-    state TEXT NOT NULL
-        CHECK (state IN ('queued', 'submitted', 'answered', 'failed', 'online')),
-    submission INTEGER,
-    tries INTEGER NOT NULL DEFAULT 0,
-    status INTEGER,
-    response TEXT,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS api_requests_state ON api_requests (state, submission);
-CREATE TABLE IF NOT EXISTS api_submissions (
-    id INTEGER PRIMARY KEY,
-    state TEXT NOT NULL CHECK (state IN ('preparing', 'uploaded', 'created', 'finished')),
-    requests INTEGER NOT NULL,
-    file_id TEXT,
-    batch_id TEXT,
-    status TEXT,
-    created_at REAL NOT NULL,
-    finished_at REAL
-);
-CREATE TABLE IF NOT EXISTS answers (
-    key TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    response TEXT NOT NULL,
-    run_id INTEGER,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS items (
-    run_id INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
-    article_id TEXT NOT NULL,
-    source TEXT NOT NULL,
-    key TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-"""
+"""How many migrations a store of this release has had (``PRAGMA user_version``)."""
 
 
 class StoreError(ConfigurationError):
@@ -190,6 +122,85 @@ class Row:
     run_id: int | None = None
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as the store has it."""
+
+    id: int
+    started_at: float
+    finished_at: float | None
+    model: str
+    prompt_version: str
+    counts: str | None
+    """The runner's counts (JSON), recorded when the run finished."""
+    last_finished_at: float | None
+    """When the last article the run summarized finished (None before the first)."""
+
+
+@dataclass(frozen=True)
+class RunTally:
+    """A run's input: its items (article ids), their distinct keys, and per outcome how many
+    keys: ``done``/``failed`` by this run, ``skipped_done``/``skipped_failed`` (an earlier run
+    had finished them), ``later`` (a later run took them over), ``pending``."""
+
+    items: int
+    keys: int
+    outcomes: dict[str, int]
+
+
+@dataclass(frozen=True)
+class FailureType:
+    """The failed keys of one error type, with (article_id, message) of the first ones."""
+
+    error_type: str
+    count: int
+    examples: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ModelTotals:
+    """The usage of the done and failed keys of one model, summed over every attempt."""
+
+    model: str
+    articles: int
+    prompt_tokens: int
+    completion_tokens: int
+    requests: int
+    transport_retries: int
+    reasks: int
+    batch_prompt_tokens: int
+    batch_completion_tokens: int
+
+
+@dataclass(frozen=True)
+class DoneResult:
+    """A done key's result (``ArticleSummary`` JSON) and what identifies its article."""
+
+    article_id: str
+    title: str | None
+    url: str | None
+    text_sha256: str
+    result: str | None
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """A key as the night's page shows it; ``text`` is None in a store before version 3."""
+
+    article_id: str
+    source: str
+    state: str
+    title: str | None
+    url: str | None
+    error_type: str | None
+    error_message: str | None
+    seconds: float | None
+    finished_at: float | None
+    result: str | None
+    text_sha256: str
+    text: str | None
+
+
 class Store:
     """A batch store opened for one run; use as a context manager (it takes the lock)."""
 
@@ -202,6 +213,7 @@ class Store:
         self._lock_fd: int | None = None
         self._file_lock_fd: int | None = None
         self._db: sqlite3.Connection | None = None
+        self._version = SCHEMA_VERSION  # a read-only store is read at the version it has
         self._writer: _Writer | None = None
         self._scratch: list[Path] = []  # copies a read-only store was read from
 
@@ -216,7 +228,7 @@ class Store:
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a directory; give a file path for the store")
         if self.readonly:  # a report, maybe while the night runs: no lock, no write, no check
-            self._db = _connect_readonly(self.path, self._scratch)
+            self._db, self._version = _connect_readonly(self.path, self._scratch)
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,23 +260,34 @@ class Store:
             shutil.rmtree(self._scratch.pop(), ignore_errors=True)
 
     @property
-    def db(self) -> sqlite3.Connection:
+    def _reader(self) -> sqlite3.Connection:
         """The reading connection (the writer thread has its own)."""
         if self._db is None:
             raise StoreError("the store is not open")
         return self._db
 
-    def write(self, sql: str, args: Any = (), *, many: bool = False) -> Future[int]:
-        """Queue one write for the writer thread; the future resolves once it is durable."""
-        return self._write(sql, args, many=many)
-
     def _write(self, sql: str, args: Any = (), *, many: bool = False) -> Future[int]:
+        """Queue one write for the writer thread; the future resolves once it is durable."""
         if self._writer is None:
             if self.readonly:
                 raise StoreError(f"{self.path} was opened read-only")
-            self.db  # noqa: B018 - raises when closed
+            self._reader  # noqa: B018 - raises when closed
             self._writer = _Writer(self.path)
         return self._writer.submit(sql, _storable(args), many)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """In the block, a read that cannot be made on this file (a damaged page, a missing
+        table) raises :class:`StoreError`."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} cannot be read as a batch store ({exc})") from exc
+
+    @property
+    def batch_requests(self) -> BatchRequests:
+        """The OpenAI Batch API's requests and submissions kept in this store."""
+        return BatchRequests(lambda: self._reader, self._write)
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -299,13 +322,13 @@ class Store:
         return StoreAnswers(self, fingerprint, run_id, reuse)
 
     def last_run(self) -> int | None:
-        row = self.db.execute("SELECT max(id) FROM runs").fetchone()
+        row = self._reader.execute("SELECT max(id) FROM runs").fetchone()
         return None if row[0] is None else int(row[0])
 
     # -- articles --------------------------------------------------------------------------
 
     def get(self, key: str) -> Row | None:
-        found = self.db.execute(
+        found = self._reader.execute(
             "SELECT key, article_id, state, attempts, error_type, error_message, result, run_id "
             "FROM articles WHERE key = ?",
             (key,),
@@ -393,7 +416,7 @@ class Store:
 
     def run_items(self, run_id: int) -> Iterator[tuple[str, str, str, Row | None]]:
         """(article_id, source, key, row) for each item of a run, in input order, streamed."""
-        cur = self.db.execute(
+        cur = self._reader.execute(
             "SELECT i.article_id, i.source, i.key, a.key, a.article_id, a.state, a.attempts, "
             "a.error_type, a.error_message, a.result, a.run_id FROM items i "
             "LEFT JOIN articles a ON a.key = i.key WHERE i.run_id = ? ORDER BY i.seq",
@@ -413,8 +436,153 @@ class Store:
                 "LEFT JOIN articles a ON a.key = i.key WHERE i.run_id = ? GROUP BY 1"
             )
             args = (run_id,)  # type: ignore[assignment]
-        found = dict(self.db.execute(query, args).fetchall())
+        found = dict(self._reader.execute(query, args).fetchall())
         return {s: int(found.get(s, 0)) for s in ("done", "failed", "pending")}
+
+    # -- the report (one run's input, or every key when ``run`` is None) --------------------
+
+    def runs(self) -> list[RunRecord]:
+        """Every run, oldest first."""
+        return [RunRecord(*found) for found in self._reader.execute(_RUNS + "ORDER BY id")]
+
+    def run(self, run_id: int) -> RunRecord | None:
+        """Run ``run_id``, None when the store has no such run."""
+        found = self._reader.execute(_RUNS + "WHERE id = ?", (run_id,)).fetchone()
+        return None if found is None else RunRecord(*found)
+
+    def first_run_started(self) -> float | None:
+        """When the store's first run started (None before any run)."""
+        (started,) = self._reader.execute("SELECT min(started_at) FROM runs").fetchone()
+        return None if started is None else float(started)
+
+    def run_tally(self, run_id: int) -> RunTally:
+        """A run's items and texts, and what became of each text (see :class:`RunTally`)."""
+        db = self._reader
+        items, keys = db.execute(
+            "SELECT count(*), count(DISTINCT key) FROM items WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        found = db.execute(
+            "SELECT CASE WHEN a.key IS NULL THEN 'pending' "
+            "WHEN a.run_id = :run THEN a.state "
+            "WHEN a.run_id > :run THEN 'later' "
+            "WHEN a.state = 'done' THEN 'skipped_done' "
+            "WHEN a.state = 'failed' THEN 'skipped_failed' ELSE 'pending' END, count(*) "
+            "FROM (SELECT DISTINCT key FROM items WHERE run_id = :run) i "
+            "LEFT JOIN articles a ON a.key = i.key GROUP BY 1",
+            {"run": run_id},
+        ).fetchall()
+        return RunTally(int(items), int(keys), {str(k): int(v) for k, v in found})
+
+    def retried(self, run_id: int) -> bool:
+        """Whether a key the run summarized had been tried before it."""
+        found = self._reader.execute(
+            "SELECT 1 FROM articles a WHERE a.run_id = ? AND a.attempts > 1 LIMIT 1", (run_id,)
+        ).fetchone()
+        return found is not None
+
+    def failures(self, run_id: int | None, *, examples: int) -> list[FailureType]:
+        """The failed keys in scope by error type, most frequent first, with the first
+        ``examples`` to have failed."""
+        scope, args = _in_scope(run_id)
+        db = self._reader
+        out: list[FailureType] = []
+        for error_type, count in db.execute(
+            f"SELECT coalesce(a.error_type, '?'), count(*) FROM articles a "
+            f"WHERE a.state = 'failed' AND {scope} GROUP BY 1 ORDER BY 2 DESC, 1",
+            args,
+        ).fetchall():
+            found = db.execute(
+                f"SELECT a.article_id, coalesce(a.error_message, '') FROM articles a "
+                f"WHERE a.state = 'failed' AND {scope} AND coalesce(a.error_type, '?') = :etype "
+                "ORDER BY a.finished_at LIMIT :examples",
+                {**args, "etype": error_type, "examples": examples},
+            ).fetchall()
+            out.append(FailureType(error_type, count, [(str(i), str(m)) for i, m in found]))
+        return out
+
+    def usage_by_model(self, run_id: int | None) -> list[ModelTotals]:
+        """The usage of the done and failed keys a run summarized (all: every key), per model.
+        A store of version 1 has no Batch API share: all online."""
+        batch = (
+            "sum(a.batch_prompt_tokens), sum(a.batch_completion_tokens)"
+            if self._version >= 2
+            else "0, 0"
+        )
+        processed, args = _processed(run_id)
+        return [
+            ModelTotals(*found)
+            for found in self._reader.execute(
+                "SELECT a.model, count(*), sum(a.prompt_tokens), sum(a.completion_tokens), "
+                f"sum(a.requests), sum(a.transport_retries), sum(a.reasks), {batch} "
+                f"FROM articles a WHERE {processed} AND a.state IN ('done', 'failed') "
+                "GROUP BY a.model ORDER BY a.model",
+                args,
+            ).fetchall()
+        ]
+
+    def seconds(self, run_id: int | None) -> list[float]:
+        """The seconds of each done or failed key a run summarized (all: every key), sorted."""
+        processed, args = _processed(run_id)
+        return [
+            float(s)
+            for (s,) in self._reader.execute(
+                f"SELECT a.seconds FROM articles a WHERE {processed} "
+                "AND a.state IN ('done', 'failed') AND a.seconds IS NOT NULL ORDER BY a.seconds",
+                args,
+            )
+        ]
+
+    def done_results(self, run_id: int | None) -> Iterator[DoneResult]:
+        """The done keys of a run's input in input order (all: every done key, newest first),
+        streamed."""
+        columns = "a.article_id, a.title, a.url, a.text_sha256, a.result"
+        for found in self._reader.execute(*_articles_query(run_id, columns, done=True)):
+            yield DoneResult(*found)
+
+    def article_records(self, run_id: int | None) -> Iterator[ArticleRecord]:
+        """Every key of a run's input in input order (all: every key, newest first), streamed;
+        a store before version 3 has no text."""
+        text = "a.text" if self._version >= 3 else "NULL"
+        columns = (
+            "a.article_id, a.source, a.state, a.title, a.url, a.error_type, a.error_message, "
+            f"a.seconds, a.finished_at, a.result, a.text_sha256, {text}"
+        )
+        for found in self._reader.execute(*_articles_query(run_id, columns, done=False)):
+            yield ArticleRecord(*found)
+
+
+_RUNS = (
+    "SELECT id, started_at, finished_at, model, prompt_version, counts, "
+    "(SELECT max(a.finished_at) FROM articles a WHERE a.run_id = runs.id) FROM runs "
+)
+
+
+def _in_scope(run_id: int | None) -> tuple[str, dict[str, int]]:
+    """Keys of a run's input (whichever run summarized them); every key for None."""
+    if run_id is None:
+        return "1", {}
+    return "a.key IN (SELECT key FROM items WHERE run_id = :run)", {"run": run_id}
+
+
+def _processed(run_id: int | None) -> tuple[str, dict[str, int]]:
+    """Keys a run summarized itself; every key for None."""
+    if run_id is None:
+        return "1", {}
+    return "a.run_id = :run", {"run": run_id}
+
+
+def _articles_query(run_id: int | None, columns: str, *, done: bool) -> tuple[str, dict[str, int]]:
+    """``columns`` of the keys of a run's input, one row per key in input order (the first
+    item that has it); for None, of every key, newest first."""
+    state = "WHERE a.state = 'done' " if done else ""
+    if run_id is None:
+        return f"SELECT {columns} FROM articles a {state}ORDER BY a.finished_at DESC", {}
+    query = (
+        f"SELECT {columns} FROM (SELECT key, min(seq) AS seq FROM items "
+        f"WHERE run_id = :run GROUP BY key) i JOIN articles a ON a.key = i.key {state}"
+        "ORDER BY i.seq"
+    )
+    return query, {"run": run_id}
 
 
 class StoreAnswers:
@@ -442,7 +610,7 @@ class StoreAnswers:
         key = first if asking == 0 else request_key(request, self._fingerprint, asking)
         if not self._reuse:
             return key, None
-        found = self._store.db.execute(
+        found = self._store._reader.execute(
             "SELECT response FROM answers WHERE key = ?", (key,)
         ).fetchone()
         if found is None:
@@ -610,49 +778,164 @@ def _read_holder(fd: int) -> str:
     return ""
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+# --- migrations -------------------------------------------------------------------------------
+#
+# In the style of simonw/llm's migrations.py: an ordered list of functions, each applied once,
+# in order. The store's ``PRAGMA user_version`` is how many have been applied: a store of
+# version ``v`` gets every migration after the ``v``-th, each in one transaction with the
+# version it reaches (a migration that fails leaves the store as it was). A new store is made
+# by running them all, so a new store and an upgraded one have the same tables. Never edit a
+# migration a release has run: add one.
+
+_Migration = Callable[[sqlite3.Connection], None]
+_MIGRATIONS: list[_Migration] = []
 
 
-def _v2_batch_tokens(db: sqlite3.Connection) -> None:
-    """The tokens the Batch API answered, priced at its discount."""
-    for column in ("batch_prompt_tokens", "batch_completion_tokens"):
-        if column not in _columns(db, "articles"):
-            db.execute(f"ALTER TABLE articles ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+def _migration(fn: _Migration) -> _Migration:
+    _MIGRATIONS.append(fn)
+    return fn
 
 
-def _v3_text(db: sqlite3.Connection) -> None:
-    """The article text the offsets point into (NULL for older rows)."""
-    if "text" not in _columns(db, "articles"):
-        db.execute("ALTER TABLE articles ADD COLUMN text TEXT")
-
-
-def _v4_answers(db: sqlite3.Connection) -> None:
-    """The answer cache: every model answer received, by request key."""
+@_migration
+def _m001_articles_runs_items(db: sqlite3.Connection) -> None:
+    """Version 1: each run key's state and usage, the runs, and the items each run saw."""
     db.execute(
-        "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
-        "response TEXT NOT NULL, run_id INTEGER, created_at REAL NOT NULL)"
+        """
+        CREATE TABLE IF NOT EXISTS articles (
+            key TEXT PRIMARY KEY,
+            article_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            title TEXT,
+            url TEXT,
+            published TEXT,
+            language TEXT,
+            model TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            schema_hash TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error_type TEXT,
+            error_message TEXT,
+            result TEXT,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            transport_retries INTEGER NOT NULL DEFAULT 0,
+            reasks INTEGER NOT NULL DEFAULT 0,
+            seconds REAL,
+            started_at REAL,
+            finished_at REAL,
+            run_id INTEGER
+        )
+        """
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS articles_state ON articles (state)")
+    db.execute("CREATE INDEX IF NOT EXISTS articles_run ON articles (run_id)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS runs (
+            id INTEGER PRIMARY KEY,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            model TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            schema_hash TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            counts TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS items (
+            run_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            article_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        )
+        """
     )
 
 
-_MIGRATIONS = ((2, _v2_batch_tokens), (3, _v3_text), (4, _v4_answers))
-"""Ordered: a store of version ``v`` gets every migration numbered above ``v``, each in its own
-transaction with the version it reaches. The tables of version 1 (and the columns of 2 and 3,
-which each migration checks for) are :data:`_DDL`; a new store is made by running them all."""
-assert _MIGRATIONS[-1][0] == SCHEMA_VERSION
+@_migration
+def _m002_batch_api(db: sqlite3.Connection) -> None:
+    """Version 2: the OpenAI Batch API's requests and submissions (``IF NOT EXISTS``: the
+    release that brought the Batch API backend made them in stores it left at version 1), and
+    the tokens it answered, priced at its discount."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS api_requests (
+            custom_id TEXT PRIMARY KEY,
+            body TEXT NOT NULL,
+            state TEXT NOT NULL
+                CHECK (state IN ('queued', 'submitted', 'answered', 'failed', 'online')),
+            submission INTEGER,
+            tries INTEGER NOT NULL DEFAULT 0,
+            status INTEGER,
+            response TEXT,
+            created_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS api_requests_state ON api_requests (state, submission)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS api_submissions (
+            id INTEGER PRIMARY KEY,
+            state TEXT NOT NULL CHECK (state IN ('preparing', 'uploaded', 'created', 'finished')),
+            requests INTEGER NOT NULL,
+            file_id TEXT,
+            batch_id TEXT,
+            status TEXT,
+            created_at REAL NOT NULL,
+            finished_at REAL
+        )
+        """
+    )
+    db.execute("ALTER TABLE articles ADD COLUMN batch_prompt_tokens INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE articles ADD COLUMN batch_completion_tokens INTEGER NOT NULL DEFAULT 0")
+
+
+@_migration
+def _m003_text(db: sqlite3.Connection) -> None:
+    """Version 3: the article text the summary's offsets point into (NULL for older rows)."""
+    db.execute("ALTER TABLE articles ADD COLUMN text TEXT")
+
+
+@_migration
+def _m004_answers(db: sqlite3.Connection) -> None:
+    """Version 4: the answer cache, every model answer received, by request key."""
+    db.execute(
+        """
+        CREATE TABLE answers (
+            key TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            response TEXT NOT NULL,
+            run_id INTEGER,
+            created_at REAL NOT NULL
+        )
+        """
+    )
+
+
+assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 
 def _migrate(db: sqlite3.Connection, version: int) -> None:
     """Bring a store of ``version`` up to this one, in place (it keeps its data)."""
-    for number, migration in _MIGRATIONS:
-        if number > version:
-            with db:
-                migration(db)
-                db.execute(f"PRAGMA user_version={number}")
+    for number, migration in enumerate(_MIGRATIONS[version:], version + 1):
+        # An explicit BEGIN: without it sqlite3 would run the DDL outside any transaction.
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            migration(db)
+            db.execute(f"PRAGMA user_version={number}")
 
 
-def _connect_readonly(path: Path, scratch: list[Path]) -> sqlite3.Connection:
-    """A read-only connection to the store at ``path``, wherever it lies.
+def _connect_readonly(path: Path, scratch: list[Path]) -> tuple[sqlite3.Connection, int]:
+    """A read-only connection to the store at ``path``, wherever it lies, and its version.
 
     SQLite reads a WAL store through its ``-shm`` file, which it must create when it is not
     there: in a folder we may not write (a store copied to a read-only share, a colleague's
@@ -675,12 +958,13 @@ def _connect_readonly(path: Path, scratch: list[Path]) -> sqlite3.Connection:
             else:
                 db = _open_uri(f"{uri}?mode=ro&immutable=1")
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
     except (sqlite3.DatabaseError, OSError) as exc:
         raise StoreError(f"{path} cannot be read as a batch store ({exc})") from exc
     if app_id != APPLICATION_ID:
         db.close()
         raise StoreError(f"{path} is not a summarizer batch store (application_id {app_id:#x})")
-    return db
+    return db, version
 
 
 def _open_uri(uri: str) -> sqlite3.Connection:
@@ -725,7 +1009,6 @@ def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
             raise StoreError(
                 f"{path} was written by a newer summarizer (store version {version}); upgrade"
             )
-        db.executescript(_DDL)
         if version < SCHEMA_VERSION:
             _migrate(db, version)
         if check and existed and (found := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":

@@ -15,7 +15,7 @@ import pytest
 from summarizer.batch import Store
 from summarizer.batch import _runner as runner_module
 from summarizer.batch._runner import NightUnwritable
-from tests.batch_support import run_night, write_jsonl
+from tests.batch_support import run_night, store_sql, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
@@ -24,8 +24,8 @@ N = 6
 
 
 def _results(db: Path) -> dict[str, str]:
-    with Store(db) as store:
-        rows = store.db.execute("SELECT article_id, result FROM articles WHERE state = 'done'")
+    with Store(db):
+        rows = store_sql(db, "SELECT article_id, result FROM articles WHERE state = 'done'")
         return {article_id: result for article_id, result in rows}
 
 

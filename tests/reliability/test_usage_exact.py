@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.batch import Store
-from tests.batch_support import run_night, write_jsonl
+from tests.batch_support import run_night, store_sql, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI, FakeRequest
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
@@ -37,9 +37,9 @@ def test_a_failing_question_leaves_no_sibling_uncounted(tmp_path: Path) -> None:
         seen, billed = fake.requests, fake.usage_served
         overviews = sum(1 for r in fake.log if r.answer_model == "OverviewAnswer")
     assert stats.failed == ARTICLES and seen - overviews >= ARTICLES  # siblings were out
-    with Store(db) as store:
-        stored = store.db.execute(
-            "SELECT sum(requests), sum(prompt_tokens), sum(completion_tokens) FROM articles"
-        ).fetchone()
+    with Store(db):
+        (stored,) = store_sql(
+            db, "SELECT sum(requests), sum(prompt_tokens), sum(completion_tokens) FROM articles"
+        )
     assert stored == (seen, billed["prompt_tokens"], billed["completion_tokens"])
     assert (stats.usage.requests, stats.usage.total_tokens) == (seen, billed["total_tokens"])

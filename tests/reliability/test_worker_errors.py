@@ -23,7 +23,7 @@ from summarizer._cli._exits import EXIT_UNWRITABLE
 from summarizer.batch import BatchOptions, Store, Throttle, run_batch
 from summarizer.batch import _runner as runner_module
 from summarizer.batch._runner import NightUnwritable
-from tests.batch_support import fake_summarizer, write_jsonl
+from tests.batch_support import fake_summarizer, store_sql, write_jsonl
 from tests.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
@@ -98,10 +98,8 @@ def test_usage_beyond_any_store_fails_the_articles_and_the_night_ends(
     with FakeOpenAI() as fake:
         stats = _night(fake.base_url, inputs, db)
     assert (stats.done, stats.failed) == (0, ARTICLES)
-    with Store(db) as store:
-        rows = store.db.execute(
-            "SELECT state, error_message, prompt_tokens FROM articles"
-        ).fetchall()
+    with Store(db):
+        rows = store_sql(db, "SELECT state, error_message, prompt_tokens FROM articles")
     assert len(rows) == ARTICLES
     assert all(state == "failed" and tokens == 0 for state, _message, tokens in rows)
 
