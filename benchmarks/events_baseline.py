@@ -1,6 +1,7 @@
 """The event rules alone (no model) on the 10 WikiEvents dev documents, tune and held-out halves.
 
-    python benchmarks/events_baseline.py /work/shared/eval/dev_gold.jsonl --out benchmarks/events_baseline.json
+    python benchmarks/events_baseline.py /work/shared/eval/dev_gold.jsonl \
+        --out benchmarks/events_baseline.json
 
 Tune = documents 1, 3, 5, 7, 9 in file order (the rules were written looking at these only),
 held-out = 2, 4, 6, 8, 10. Scored by summarizer.evaluation; ids, counts and scores only.
@@ -24,7 +25,7 @@ def main() -> None:
     parser.add_argument("gold")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    docs = [json.loads(line) for line in open(args.gold, encoding="utf-8")]
+    docs = [json.loads(line) for line in Path(args.gold).read_text(encoding="utf-8").splitlines()]
     docs = [d for d in docs if d.get("source_corpus") == "wikievents"]
     out: dict = {"rules_version": RULES_VERSION, "splits": {}}
     for split, part in (("tune", docs[0::2]), ("heldout", docs[1::2])):

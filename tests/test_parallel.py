@@ -12,7 +12,8 @@ from tests.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
 
-LONG = " ".join(article_text(i) for i in range(12))  # 24 statements: three label questions and more at once
+# 24 statements: three label questions and more at once
+LONG = " ".join(article_text(i) for i in range(12))
 
 
 @pytest.mark.parametrize(("parallel", "peak"), [(1, 1), (4, 4)])
