@@ -13,6 +13,7 @@ from typing import Any
 from summarizer import _evidence, _happenings, _overview
 from summarizer._claims import Attributed, Draft, link, stance
 from summarizer._document import Document
+from summarizer._figures import Figures
 from summarizer._grammar import article
 from summarizer._parse import has_parser
 from summarizer.models import (
@@ -41,6 +42,8 @@ class Answers:
     """Merged over the article's parts."""
     evidence: dict[int, EvidenceAnswer] = field(default_factory=dict)
     """By statement key, for the claims no cue settles."""
+    figures: Figures = field(default_factory=list)
+    """The figures' rule's pairs with the model's verdict (:mod:`summarizer._figures`)."""
 
 
 def _commitment(doc: Document, draft: Draft) -> dict[str, Any]:
@@ -111,7 +114,7 @@ def assemble(
                 evidence=_evidence.apply(doc, statements, d, answers.evidence),
             )
         )
-    inconsistencies = _happenings.inconsistencies(doc, answers.overview)
+    inconsistencies = _happenings.inconsistencies(doc, answers.overview, answers.figures)
     summary = [
         SummarySentence(
             text=s.text,

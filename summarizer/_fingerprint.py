@@ -57,6 +57,7 @@ RULE_MODULES = (
     "_document",
     "_events",
     "_evidence",
+    "_figures",
     "_grammar",
     "_happenings",
     "_labels",

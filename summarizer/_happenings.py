@@ -10,16 +10,18 @@ statement's content is told by that statement's speaker (``reported_by``), and i
 unless the rules found it denied or planned: "le Pentagone estime que 2 000 soldats ont été
 envoyés" is the Pentagon's allegation, not a fact of the article.
 
-Figures that disagree between the headline and the body (:mod:`summarizer._numbers`) are
-inconsistencies with both spans (``basis: cue``, ``model+cue`` when the model named the same
-sentences); the model's other inconsistencies are kept beside them.
+Figures that disagree between the headline and the body (proposed by
+:mod:`summarizer._numbers`, kept when the model says both count one group:
+:mod:`summarizer._figures`) are inconsistencies with both spans, basis ``model+cue``; the
+model's own inconsistencies are kept beside them.
 """
 
 from __future__ import annotations
 
-from summarizer import _events, _numbers
+from summarizer import _events
 from summarizer._claims import Statements
 from summarizer._document import Document
+from summarizer._figures import Figures
 from summarizer.models import (
     Basis,
     Event,
@@ -84,25 +86,21 @@ def _what(c: _events.EventCandidate) -> str:
     return " · ".join(words)[:120]
 
 
-def inconsistencies(doc: Document, answer: OverviewAnswer) -> list[Inconsistency]:
-    """The figures' rule's inconsistencies first, then the model's that do not repeat one."""
-    out: list[Inconsistency] = []
-    model = [(frozenset(i.sentences), i) for i in answer.inconsistencies]
-    for conflict in _numbers.propose(doc.text, doc.language):
-        if any(i.what == conflict.why for i in out):
-            continue  # the same two figures again, elsewhere in the body: said once
-        sentences = frozenset(doc.sentence_at(s.start) for s in conflict.spans)
-        named = any(sentences <= m for m, _i in model)
-        out.append(
-            Inconsistency(
-                id=f"i{len(out) + 1}",
-                what=conflict.why,
-                spans=[doc.cut(s.start, s.end) for s in conflict.spans],
-                basis=Basis.model_and_cue if named else Basis.cue,
-            )
+def inconsistencies(doc: Document, answer: OverviewAnswer, figures: Figures) -> list[Inconsistency]:
+    """The figures the model says count one group (the rule proposed them, :mod:`_figures`),
+    then the model's own inconsistencies that do not repeat one."""
+    out = [
+        Inconsistency(
+            id=f"i{n}",
+            what=conflict.why,
+            spans=[doc.cut(s.start, s.end) for s in conflict.spans],
+            basis=Basis.model_and_cue,
         )
+        for n, conflict in enumerate((c for c, same in figures if same), 1)
+    ]
     covered = [frozenset(doc.sentence_at(s.start) for s in i.spans) for i in out]
-    for sentences, i in model:
+    for i in answer.inconsistencies:
+        sentences = frozenset(i.sentences)
         if any(sentences <= c or c <= sentences for c in covered):
             continue
         out.append(

@@ -234,7 +234,10 @@ class Inconsistency(BaseModel):
     spans: list[Span]
     basis: Basis = Field(
         default=Basis.model,
-        description="cue: the figures' rule found it; model+cue: the model named it too",
+        description=(
+            "model: the model named it; model+cue: the figures' rule proposed it and the model "
+            "said both figures count the same group"
+        ),
     )
 
 

@@ -8,7 +8,8 @@ The stages, each a module of its own:
    (:mod:`~summarizer._candidates`); language knowledge in the packs (:mod:`~summarizer._packs`);
 3. attribute (:mod:`~summarizer._attribution`): who says each statement, claim or response
    (with a parse, several statements labelled in one question: :mod:`~summarizer._labels`);
-4. overview and events (:mod:`~summarizer._overview`, dates: :mod:`~summarizer._dates`);
+4. overview and events (:mod:`~summarizer._overview`, dates: :mod:`~summarizer._dates`), and
+   the headline's figures the body does not confirm (:mod:`~summarizer._figures`);
 5. evidence (:mod:`~summarizer._evidence`), for the claims (:mod:`~summarizer._claims`) that
    no cue phrase settles;
 6. assemble (:mod:`~summarizer._assemble`): answers → summary, pure.
@@ -30,7 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from summarizer import _attribution, _evidence, _labels, _overview, _statements, prompts
+from summarizer import (
+    _attribution,
+    _evidence,
+    _figures,
+    _labels,
+    _overview,
+    _statements,
+    prompts,
+)
 from summarizer._assemble import Answers, assemble
 from summarizer._candidates import candidate_names, statement_sentences
 from summarizer._chunking import by_part, chunk_of, chunks, sentence_limit
@@ -62,6 +71,7 @@ PROMPTS = (
     "article.system",
     "overview.user",
     "labels.user",
+    "figures.user",
     "evidence.user",
     "reask.user",
 )
@@ -171,11 +181,13 @@ class Summarizer:
         parts = chunks(doc.sentences, limit)
         parallel = Parallel(self.settings.parallel_requests)
         try:
-            # The overview does not wait for the attributions (unless questions go one by one).
-            attributions, overview = await side_by_side(
+            # The overview and the figures do not wait for the attributions (unless questions
+            # go one by one).
+            attributions, overview, figures = await side_by_side(
                 [
                     partial(_attribution.ask, client, doc, parts, meter, parallel),
                     partial(_overview.ask, client, doc, parts, meter, parallel),
+                    partial(_figures.ask, client, doc, parts, meter, parallel),
                 ],
                 parallel,
             )
@@ -198,7 +210,7 @@ class Summarizer:
             ) from exc
         return assemble(
             doc,
-            Answers(attributions, overview, evidence),
+            Answers(attributions, overview, evidence, figures),
             ArticleMeta(
                 title=title or _first_line(text),
                 language=language,

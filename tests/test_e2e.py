@@ -94,6 +94,13 @@ def test_seed_article_evidence_and_responses(make_summarizer: Callable[[], Summa
     # has nothing to evidence, so it is not left "not assessed"
     assert putin.evidence.status is EvidenceStatus.not_applicable
     assert putin.evidence.basis is Basis.cue
+    # The subtitle's 2 000 against the body's "plusieurs milliers" (both sent to Kursk) is an
+    # inconsistency the model confirmed; "environ 10 000 … déployés en Russie", all of them,
+    # is another group, which the model dropped.
+    figures = [
+        [s.text for s in i.spans] for i in summary.inconsistencies if i.basis is Basis.model_and_cue
+    ]
+    assert figures == [["2 000 soldats", "plusieurs milliers de soldats"]]
 
 
 @pytest.mark.live

@@ -36,7 +36,13 @@ from summarizer.exceptions import (
     TruncatedOutputError,
 )
 from summarizer.grounding import AlignedText, render_numbered, segment
-from summarizer.models import ArticleSummary, EvidenceAnswer, OverviewAnswer, attribution_model
+from summarizer.models import (
+    ArticleSummary,
+    Basis,
+    EvidenceAnswer,
+    OverviewAnswer,
+    attribution_model,
+)
 from summarizer.retrying import RetryPolicy
 from tests.fakes.fake_openai import (
     FAULTS,
@@ -214,14 +220,23 @@ def test_the_pipeline_succeeds_against_the_fake(fake: FakeOpenAI, mode: str) -> 
         "total_tokens": usage.total_tokens,
     }
     # With a parser the parse's statements are labelled in groups; the one it finds no
-    # speaker for (« selon laquelle … ») is asked the speaker by sentence.
+    # speaker for (« selon laquelle … ») is asked the speaker by sentence. The subtitle's
+    # figure the body does not confirm is asked about once.
     labels = {"StatementLabels"} if has_parser("fr") else set()
     assert {r.answer_model for r in fake.log} == {
         "AttributionAnswer",
         "OverviewAnswer",
         "ClaimsEvidence",
+        "FigurePairs",
         *labels,
     }
+    assert [r.answer_model for r in fake.log].count("FigurePairs") == 1
+    # the fake says every pair counts one group: both become inconsistencies, both spans cut
+    assert [[s.text for s in i.spans] for i in summary.inconsistencies[:2]] == [
+        ["2 000 soldats", "plusieurs milliers de soldats"],
+        ["2 000 soldats", "environ 10 000 soldats"],
+    ]
+    assert {i.basis for i in summary.inconsistencies[:2]} == {Basis.model_and_cue}
 
 
 @pytest.mark.parametrize("path", ARTICLES, ids=lambda p: p.name[:20])
@@ -233,6 +248,9 @@ def test_every_test_article_gets_a_grounded_summary_without_reasks(
     assert summary.provenance.usage.reasks == 0
     assert summary.provenance.warnings == []
     assert summary.events and summary.check_grounded(text) == []
+    # only an article whose headline gives a figure its body does not is asked about figures
+    asked = "FigurePairs" in {r.answer_model for r in fake.log}
+    assert asked == (path.name == "kursk.fr.txt")
 
 
 def test_answers_follow_the_schema_and_the_article(fake: FakeOpenAI) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import _happenings, _labels, _parse, _statements
+from summarizer import _figures, _happenings, _labels, _parse, _statements
 from summarizer._claims import Attributed, Statements, link
 from summarizer._document import Document
 from summarizer.models import Basis, EventStatus, OverviewAnswer
@@ -76,8 +76,15 @@ def test_a_reporting_verb_the_model_names_is_no_event() -> None:
     assert not any(e.key for _n, e in events)
 
 
-def test_the_subtitles_figure_against_the_bodys_is_an_inconsistency_with_both_spans() -> None:
+def test_a_pair_of_figures_the_model_says_count_one_group_is_an_inconsistency() -> None:
     doc = _seed()[0]
+    pairs = _figures.proposed(doc)
+    # the subtitle's 2 000 against the body's two figures, each pair once (the body says
+    # "environ 10 000 soldats" twice)
+    assert [[s.text for s in p.conflict.spans] for p in pairs] == [
+        ["2 000 soldats", "plusieurs milliers de soldats"],
+        ["2 000 soldats", "environ 10 000 soldats"],
+    ]
     n_sub = doc.sentence_at(SEED.index("2 000 soldats"))
     n_body = doc.sentence_at(SEED.index("plusieurs milliers"))
     answer = OverviewAnswer.model_validate(
@@ -90,10 +97,28 @@ def test_the_subtitles_figure_against_the_bodys_is_an_inconsistency_with_both_sp
         },
         context=doc.context,
     )
-    found = _happenings.inconsistencies(doc, answer)
-    first = found[0]
-    assert [s.text for s in first.spans] == ["2 000 soldats", "plusieurs milliers de soldats"]
-    assert first.basis == Basis.model_and_cue  # the model named the same two sentences
+    # Koursk's 2 000 and Koursk's "plusieurs milliers" are one group; Russia's 10 000 is not
+    figures = [(pairs[0].conflict, True), (pairs[1].conflict, False)]
+    found = _happenings.inconsistencies(doc, answer, figures)
+    assert [[s.text for s in i.spans] for i in found] == [
+        ["2 000 soldats", "plusieurs milliers de soldats"]
+    ]
+    assert found[0].basis == Basis.model_and_cue
     assert all(SEED[s.start : s.end] == s.text for i in found for s in i.spans)
-    # the model's own inconsistency is not listed twice
-    assert sum(i.basis == Basis.model for i in found) == 0
+    # the model's own inconsistency of the same two sentences is not listed twice
+    unconfirmed = _happenings.inconsistencies(doc, answer, [(p.conflict, False) for p in pairs])
+    assert [(i.what, i.basis) for i in unconfirmed] == [
+        ("2 000 ou plusieurs milliers", Basis.model)
+    ]
+
+
+def test_the_figures_question_shows_each_figure_where_it_is_said() -> None:
+    doc = _seed()[0]
+    pairs = _figures.proposed(doc)
+    user = _figures.messages(doc, doc.sentences, pairs)[1]["content"]
+    f1, f2 = (line for line in user.splitlines() if line.startswith(("F1: ", "F2: ")))
+    # each figure with the words around it in its sentence, as written: the subtitle's and
+    # the body's, whose place tells the groups apart (Koursk for one, Russia for the other)
+    assert "2 000 soldats nord-coréens ont été envoyés dans la région russe de Koursk" in f1
+    assert "plusieurs milliers de soldats nord-coréens auraient été envoyés" in f1
+    assert "tandis qu'environ 10 000 soldats nord-coréens auraient été déployés en Russie" in f2

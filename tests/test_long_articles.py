@@ -37,6 +37,8 @@ def answer(body: dict[str, Any]) -> dict[str, Any]:
     if "Label every one, by its id" in user:  # the labels question of the parse path
         ids = re.findall(r"^(A\d+) \[S\d+\]", user, re.M)
         return {i: {"kind": "claim", "commitment": "asserted"} for i in ids}
+    if "Ignore the numbers" in user:  # the figures question: the headline's against the body's
+        return {i: {"same_group": "yes"} for i in re.findall(r"^(F\d+): ", user, re.M)}
     first = re.search(r"\[S(\d+)\] (\w+)", system)
     assert first is not None
     if "Three short tasks" in user:
