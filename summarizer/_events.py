@@ -31,7 +31,7 @@ from summarizer.models import TimeRef
 
 __all__ = ["RULES_VERSION", "Argument", "EventCandidate", "candidates", "events_prediction"]
 
-RULES_VERSION = "events-3"
+RULES_VERSION = "events-4"
 """Bump on any change of these rules or of the packs' ``events`` lists."""
 
 _MAX_PHRASE = 8  # tokens of an argument phrase; a longer one is cut to its head and left modifiers
@@ -211,6 +211,20 @@ class _Finder:
             return True
         return _low(noun.lemma_) in {_low(n) for n in self.r.place_nouns}
 
+    def _refined(self, cls: str | None, slot: str, noun: Any) -> str:
+        """A patient that is a place or a vehicle has the slot its class names for those
+        ("reached the scene": Destination, "left the restaurant": Origin, "drove the truck":
+        Vehicle), else ``slot``."""
+        if slot != "patient" or cls is None:
+            return slot
+        if self._is_place(noun):
+            refined = "place_patient"
+        elif _low(noun.lemma_) in {_low(n) for n in self.r.vehicle_nouns}:
+            refined = "vehicle_patient"
+        else:
+            return slot
+        return refined if refined in self.r.classes[cls].roles else slot
+
     def _arguments(self, t: Any, cls: str | None) -> list[Argument]:
         r, out = self.r, []
         passive = any(self._dep(c) in r.passive_subject_deps for c in t.children) or (
@@ -224,7 +238,7 @@ class _Finder:
             ent = self.ents.get(noun.i)
             if ent is not None and ent.label_ in r.time_entities:
                 return  # a date is the event's time, not a participant
-            role = self.lex.role(cls, slot)
+            role = self.lex.role(cls, self._refined(cls, slot, noun))
             if role is None:
                 return
             out.append(Argument(role, self._phrase(noun)))
@@ -268,10 +282,8 @@ class _Finder:
                 if slot is not None:
                     add(slot, noun)
         if not subject_seen and self._dep(t) in r.shares_subject_deps and t.pos_ == "VERB":
-            head = t.head
-            subject = next((c for c in head.children if self._dep(c) in r.subject_deps), None)
-            if subject is not None and head.i != t.i:
-                add("agent", subject)  # "…, killing six": the head's subject did it
+            # "…, killing six": the head's subject did it
+            add("agent", self._shared_subject(t, r.subject_deps))
         if (
             t.pos_ == "NOUN"
             and not subject_seen
@@ -294,11 +306,22 @@ class _Finder:
             and "Part" in t.morph.get("VerbForm")
             and head.i != t.i
         ):  # "members were killed and dozens injured": the head's patient, if nothing else
-            patient = next(
-                (c for c in head.children if self._dep(c) in r.passive_subject_deps), None
-            )
-            add("patient", patient)
+            add("patient", self._shared_subject(t, r.passive_subject_deps))
         return out
+
+    def _shared_subject(self, t: Any, deps: tuple[str, ...]) -> Any:
+        """The subject (of ``deps``) a verb with none takes from the verbs it hangs on, up a
+        chain ("felt confident enough to call a ceasefire and hold talks": hold ← call ← felt;
+        "were mutilated, injured and maimed")."""
+        node = t
+        for _ in range(4):
+            if self._dep(node) not in self.r.shares_subject_deps or node.head.i == node.i:
+                return None
+            node = node.head
+            subject = next((c for c in node.children if self._dep(c) in deps), None)
+            if subject is not None:
+                return subject
+        return None
 
     # -- time
 

@@ -131,6 +131,8 @@ class EventRules(BaseModel):
     prepositions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     place_entities: tuple[str, ...] = ()
     place_nouns: tuple[str, ...] = ()
+    vehicle_nouns: tuple[str, ...] = ()
+    """A patient of these lemmas takes its class's ``vehicle_patient`` role, when it names one."""
     time_entities: tuple[str, ...] = ()
     future_auxiliaries: tuple[str, ...] = ()
     future_tenses: tuple[str, ...] = ()

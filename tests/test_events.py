@@ -80,3 +80,22 @@ def test_a_punctuation_head_still_has_a_phrase() -> None:
     dash = next(t for t in doc if t.text == "—")
     span = finder._phrase(dash)
     assert text[span.start : span.end] == span.text == "—"
+
+
+@pytest.mark.skipif(not _parse.has_parser("en"), reason="parser extra not installed")
+def test_a_place_or_a_vehicle_moved_through_is_not_a_passenger() -> None:
+    """events-4: the object of a movement verb is where it goes (or, leaving, where it comes
+    from) when it is a place, the vehicle when it is one; a verb with no subject takes the
+    one up its chain of complements and conjuncts."""
+    text = (
+        "The firefighters reached the scene. The suspect left the restaurant at noon. "
+        "He drove the truck to the lake. The rebels wanted to attack the town and kill its mayor."
+    )
+    roles: dict[str, list[tuple[str, str]]] = {}
+    for c in candidates(text, "en"):
+        roles.setdefault(c.trigger.text, []).extend((a.role, a.span.text) for a in c.arguments)
+    assert ("Destination", "scene") in roles["reached"]
+    assert ("Origin", "restaurant") in roles["left"]
+    assert ("Vehicle", "truck") in roles["drove"]
+    assert not any(r == "PassengerArtifact" for args in roles.values() for r, _s in args)
+    assert ("Killer", "rebels") in roles["kill"]  # kill ← attack ← wanted: the rebels kill
