@@ -100,6 +100,14 @@ async def main() -> None:
         help="keep the summaries in this batch store (default: a fresh temporary one), so "
         "`summarizer eval --store` prints the same table afterwards without the model",
     )
+    parser.add_argument(
+        "--seconds-from",
+        type=Path,
+        action="append",
+        default=[],
+        help="--scores JSON of a run that asked the model these documents' questions: its "
+        "seconds are kept for them (a replay's seconds measure nothing); repeatable",
+    )
     args = parser.parse_args()
     docs = [d for d in load_gold(args.gold) if args.corpus in (None, d.get("source_corpus"))]
     docs = select(docs, limit=args.limit, per_corpus=args.per_corpus, split=args.split)
@@ -127,7 +135,15 @@ async def main() -> None:
     if args.out:
         args.out.write_text(json.dumps(run.report(), ensure_ascii=False, indent=1))
     if args.scores:
-        args.scores.write_text(json.dumps(per_document(docs, run), indent=1) + "\n")
+        scores = per_document(docs, run)
+        for earlier in args.seconds_from:
+            timed = json.loads(earlier.read_text(encoding="utf-8"))
+            for row in scores["documents"]:
+                found = next((r for r in timed["documents"] if r["id"] == row["id"]), None)
+                if found is not None and found.get("seconds") is not None:
+                    row["seconds"] = found["seconds"]
+                    row["seconds_from"] = f"{earlier.name} ({timed['date']})"
+        args.scores.write_text(json.dumps(scores, indent=1) + "\n")
 
 
 _LABELS = ("evidence", "stance", "commitment")
