@@ -48,11 +48,11 @@ class SameGroup(BaseModel):
 
 @dataclass(frozen=True)
 class Pair:
-    """A proposed pair, numbered for the question; ``sentence`` is the body figure's."""
+    """A proposed pair, numbered for the question; ``sentence`` is the body figure's (the
+    article part it is asked with)."""
 
     key: int
     conflict: NumberConflict
-    headline_sentence: int
     sentence: int
 
 
@@ -62,10 +62,7 @@ def proposed(doc: Document) -> list[Pair]:
     for conflict in _numbers.propose(doc.text, doc.language):
         if any(p.conflict.why == conflict.why for p in out):
             continue
-        head, body = conflict.spans
-        out.append(
-            Pair(len(out) + 1, conflict, doc.sentence_at(head.start), doc.sentence_at(body.start))
-        )
+        out.append(Pair(len(out) + 1, conflict, doc.sentence_at(conflict.spans[1].start)))
     return out
 
 
@@ -87,11 +84,7 @@ def messages(doc: Document, chunk: list[Sentence], group: list[Pair]) -> list[di
     rows = [
         {
             "id": _id(p),
-            "headline_sentence": p.headline_sentence,
-            "headline_figure": as_data(p.conflict.spans[0].text),
             "headline": as_data(_around(doc, p.conflict.spans[0])),
-            "sentence": p.sentence,
-            "body_figure": as_data(p.conflict.spans[1].text),
             "body": as_data(_around(doc, p.conflict.spans[1])),
         }
         for p in group
