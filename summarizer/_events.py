@@ -85,6 +85,7 @@ class _Lexicon:
     rules: EventRules
     class_of: dict[str, str]
     reporting: frozenset[str]
+    vehicles: frozenset[str]
 
     @staticmethod
     @cache
@@ -100,7 +101,7 @@ class _Lexicon:
         reporting = frozenset(
             _low(v) for key in ("reporting_verbs", "reporting_forms") for v in parser.get(key, [])
         )
-        return _Lexicon(rules, class_of, reporting)
+        return _Lexicon(rules, class_of, reporting, frozenset(_low(v) for v in rules.vehicle_nouns))
 
     def role(self, event_class: str | None, slot: str) -> str | None:
         if event_class is not None:
@@ -219,7 +220,7 @@ class _Finder:
             return slot
         if self._is_place(noun):
             refined = "place_patient"
-        elif _low(noun.lemma_) in {_low(n) for n in self.r.vehicle_nouns}:
+        elif _low(noun.lemma_) in self.lex.vehicles:
             refined = "vehicle_patient"
         else:
             return slot
@@ -311,7 +312,7 @@ class _Finder:
 
     def _shared_subject(self, t: Any, deps: tuple[str, ...]) -> Any:
         """The subject (of ``deps``) a verb with none takes from the verbs it hangs on, up a
-        chain ("felt confident enough to call a ceasefire and hold talks": hold ← call ← felt;
+        chain ("wanted to attack the town and kill its mayor": kill ← attack ← wanted;
         "were mutilated, injured and maimed")."""
         node = t
         for _ in range(4):

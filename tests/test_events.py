@@ -49,6 +49,14 @@ def test_a_language_without_a_parser_has_no_candidates() -> None:
     assert candidates("Der Minister sagte, die Truppen seien abgezogen.", "de") == []
 
 
+def _roles(text: str) -> dict[str, list[tuple[str, str]]]:
+    """(role, argument) pairs of each English trigger word of ``text``."""
+    roles: dict[str, list[tuple[str, str]]] = {}
+    for c in candidates(text, "en"):
+        roles.setdefault(c.trigger.text, []).extend((a.role, a.span.text) for a in c.arguments)
+    return roles
+
+
 @pytest.mark.skipif(not _parse.has_parser("en"), reason="parser extra not installed")
 def test_victims_of_participles_and_copulas_and_no_date_as_a_participant() -> None:
     text = (
@@ -56,9 +64,7 @@ def test_victims_of_participles_and_copulas_and_no_date_as_a_participant() -> No
         "Two members killed in the attack were buried. By March, six were dead. "
         "Another blast injured two men, a woman and a girl."
     )
-    roles: dict[str, list[tuple[str, str]]] = {}
-    for c in candidates(text, "en"):
-        roles.setdefault(c.trigger.text, []).extend((a.role, a.span.text) for a in c.arguments)
+    roles = _roles(text)
     assert ("Victim", "four workers") in roles["killed"]
     assert ("Victim", "130 people") in roles["injured"]  # "people injured": the noun it modifies
     assert ("Victim", "Two members") in roles["killed"]  # "members killed in the attack"
@@ -91,9 +97,7 @@ def test_a_place_or_a_vehicle_moved_through_is_not_a_passenger() -> None:
         "The firefighters reached the scene. The suspect left the restaurant at noon. "
         "He drove the truck to the lake. The rebels wanted to attack the town and kill its mayor."
     )
-    roles: dict[str, list[tuple[str, str]]] = {}
-    for c in candidates(text, "en"):
-        roles.setdefault(c.trigger.text, []).extend((a.role, a.span.text) for a in c.arguments)
+    roles = _roles(text)
     assert ("Destination", "scene") in roles["reached"]
     assert ("Origin", "restaurant") in roles["left"]
     assert ("Vehicle", "truck") in roles["drove"]
