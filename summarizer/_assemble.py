@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summarizer import _evidence, _happenings, _overview
-from summarizer._claims import Attributed, Draft, link, stance
+from summarizer._claims import Attributed, Draft, Reply, link, stance
 from summarizer._document import Document
 from summarizer._figures import Figures
 from summarizer._grammar import article
@@ -23,7 +23,6 @@ from summarizer.models import (
     Claim,
     Commitment,
     Counterclaim,
-    EvidenceAnswer,
     OverviewAnswer,
     Provenance,
     SummarySentence,
@@ -40,14 +39,17 @@ class Answers:
     """Every statement, as :func:`summarizer._attribution.ask` gives them."""
     overview: OverviewAnswer
     """Merged over the article's parts."""
-    evidence: dict[int, EvidenceAnswer] = field(default_factory=dict)
+    evidence: dict[int, _evidence.Judged] = field(default_factory=dict)
     """By statement key, for the claims no cue settles."""
     figures: Figures = field(default_factory=list)
     """The figures' rule's pairs with the model's verdict (:mod:`summarizer._figures`)."""
+    replies: dict[int, Reply] = field(default_factory=dict)
+    """By statement key: which earlier statement it answers, and how
+    (:mod:`summarizer._replies`)."""
 
 
 def _commitment(doc: Document, draft: Draft) -> dict[str, Any]:
-    """A claim's commitment: the grammar's mark when it finds one (``cue``, or ``model+cue``
+    """A statement's commitment: the grammar's mark when it finds one (``cue``, or ``model+cue``
     when the model said the same), else the model's answer."""
     model = draft.answer.commitment
     mark = article(doc.text, doc.language).commitment(draft.quote.start, draft.quote.end)
@@ -66,7 +68,7 @@ def _commitment(doc: Document, draft: Draft) -> dict[str, Any]:
 def assemble(
     doc: Document, answers: Answers, meta: ArticleMeta, provenance: Provenance
 ) -> ArticleSummary:
-    statements = link(doc, answers.attributions)
+    statements = link(doc, answers.attributions, answers.replies)
     at = statements.statement_at
     # With a parser the rules find the events and the model marks the key ones; without one,
     # or when the rules find none (a garbled text), the model's events are the article's.
@@ -111,6 +113,7 @@ def assemble(
                 stance=judged,
                 stance_basis=basis,
                 stance_note=note,
+                **_commitment(doc, d),
                 evidence=_evidence.apply(doc, statements, d, answers.evidence),
             )
         )

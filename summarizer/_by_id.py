@@ -56,9 +56,11 @@ async def ask(
     item_tokens: int,
     meter: Meter,
     parallel: Parallel,
+    confidence: dict[str, float] | None = None,
 ) -> list[tuple[Any, Any]]:
     """Each of ``items`` (which have a ``sentence``) with its answer, in order, at most
-    ``size`` of one part a question."""
+    ``size`` of one part a question; with ``confidence``, each label's probability under
+    ``"<id>.<field>"`` (:meth:`summarizer.client.ModelClient.ask`)."""
 
     async def one(group: list[Any]) -> list[tuple[Any, Any]]:
         answer = await client.ask(
@@ -67,6 +69,7 @@ async def ask(
             meter=meter,
             context=doc.context,
             max_tokens=item_tokens * len(group) + 40,
+            confidence=confidence,
         )
         return [(x, getattr(answer, ident(x))) for x in group]
 

@@ -8,6 +8,7 @@ before it to answer is a claim of its own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from summarizer._candidates import REPORTER, UNNAMED, Cue, find_cues
@@ -23,7 +24,17 @@ from summarizer.models import (
     Stance,
 )
 
-__all__ = ["Attributed", "Draft", "Statements", "cues", "link", "sentence_quote", "stance"]
+__all__ = [
+    "Attributed",
+    "Draft",
+    "Reply",
+    "Statements",
+    "cues",
+    "link",
+    "said",
+    "sentence_quote",
+    "stance",
+]
 
 SourceKey = tuple[str, str | None]
 
@@ -39,6 +50,19 @@ class Attributed:
     answer: AttributionAnswer
 
 
+@dataclass(frozen=True)
+class Reply:
+    """What the replies pass (:mod:`summarizer._replies`) says of a statement: whether it
+    answers the earlier statement it was paired with, and how."""
+
+    target: int
+    """The key of the earlier statement."""
+    stance: Stance | None
+    """None: it does not answer it."""
+    probability: float | None = None
+    """How sure the model was, when the endpoint returns log-probabilities."""
+
+
 @dataclass(eq=False)
 class Draft:
     """One statement on its way to a claim or counterclaim."""
@@ -52,6 +76,8 @@ class Draft:
     id: str = ""
     target: Draft | None = None
     promoted: bool = False
+    reply: Reply | None = None
+    """The replies pass's reading, when it made this statement a response."""
 
 
 @dataclass
@@ -78,8 +104,11 @@ class Statements:
         return out
 
 
-def link(doc: Document, attributions: list[Attributed]) -> Statements:
-    """The statements of ``attributions`` as sourced, linked and numbered drafts."""
+def link(
+    doc: Document, attributions: list[Attributed], replies: Mapping[int, Reply] | None = None
+) -> Statements:
+    """The statements of ``attributions`` as sourced, linked and numbered drafts: a stance
+    phrase of the packs makes a statement a response, and so does the replies pass."""
     statements = sorted(
         (a for a in attributions if a.answer.kind != "none"), key=lambda a: a.quote.start
     )
@@ -88,13 +117,17 @@ def link(doc: Document, attributions: list[Attributed]) -> Statements:
         Draft(a.key, a.sentence, a.answer, by_key[_source_key(a.answer)].id, a.quote)
         for a in statements
     ]
+    by_statement = {d.key: d for d in drafts}
     for d in drafts:
         if d.answer.kind == "claim" and _stance_cues(doc, d):
             d.promoted = True  # a denial or dispute phrase makes it a response
+        elif (reply := (replies or {}).get(d.key)) is not None and reply.stance is not None:
+            d.promoted, d.reply = True, reply
     claims = [d for d in drafts if d.answer.kind == "claim" and not d.promoted]
     for d in drafts:
         if d.answer.kind == "response" or d.promoted:
-            d.target = _nearest_claim(doc, claims, d)
+            answered_one = by_statement.get(d.reply.target) if d.reply is not None else None
+            d.target = answered_one if answered_one in claims else _nearest_claim(doc, claims, d)
     responses = [d for d in drafts if d.target is not None]
     claims = [d for d in drafts if d not in responses]
     for prefix, group in (("c", claims), ("cc", responses)):
@@ -115,8 +148,9 @@ def cues(doc: Document, kind: str, sentence_ids: list[int]) -> list[Cue]:
 
 def stance(doc: Document, draft: Draft) -> tuple[Stance, Basis, str | None]:
     """A response's stance: the model's if a cue confirms it, else the first cue's, else the
-    model's (``disputes`` if it gave none)."""
-    model = draft.answer.stance
+    model's (``disputes`` if it gave none). The model's is the replies pass's, which saw both
+    statements, else the labels pass's."""
+    model = draft.reply.stance if draft.reply is not None else draft.answer.stance
     found = cues(doc, "stance", [draft.sentence])
     labels = [Stance(c.label) for c in found]
     if model is not None and model in labels:
@@ -125,6 +159,13 @@ def stance(doc: Document, draft: Draft) -> tuple[Stance, Basis, str | None]:
         cue = doc.cut(found[0].start, found[0].end).text
         note = f"cue “{cue}”" + (f"; the model said {model.value}" if model else "")
         return labels[0], Basis.cue, note
+    reply = draft.reply
+    if reply is not None and reply.probability is not None:
+        return (
+            model or Stance.disputes,
+            Basis.model,
+            f"the model's probability {reply.probability:.2f}",
+        )
     return model or Stance.disputes, Basis.model, None
 
 
@@ -150,11 +191,12 @@ def sentence_quote(doc: Document, sentence_id: int) -> Span:
 def _nearest_claim(doc: Document, claims: list[Draft], response: Draft) -> Draft | None:
     """The claim a response answers (:func:`summarizer._grammar.answered`)."""
     earlier = [c for c in claims if c.sentence < response.sentence]
-    found = answered(doc.text, _said(doc, response), [_said(doc, c) for c in earlier])
+    found = answered(doc.text, said(doc, response), [said(doc, c) for c in earlier])
     return None if found is None else earlier[found]
 
 
-def _said(doc: Document, draft: Draft) -> Said:
+def said(doc: Document, draft: Draft) -> Said:
+    """The statement as :func:`summarizer._grammar.answered` reads it: its sentence, source."""
     s = doc.sentences[draft.sentence - 1]
     return Said(s.start, s.end, draft.speaker, draft.answer.speaker)
 

@@ -4,13 +4,19 @@ A cue phrase of the language packs in the claim's sentence or the next two settl
 ("n'a fourni aucune preuve" is a finding the reader can check), and so does the claim's
 grammar (a promise needs no evidence); only the claims left are asked about, up to
 :data:`GROUP` of one article part in one question, each by its id (as the labels pass asks):
-one request per claim was most of an article's requests. Small models label almost
-everything "provided", so an answer that says the article shows evidence must name the
-sentence that shows it. Responses are not assessed.
+one request per claim was most of an article's requests. Asked for one label of six, the
+1.5B model answered "provided" almost everywhere; it is asked two small questions instead
+(:class:`~summarizer.models.EvidenceAnswer`): what kind of statement it is (only a fact has
+evidence to look for), and for a fact what the article shows. An answer that says the
+article shows evidence must name the sentence that shows it, and a label whose probability
+is under :data:`THRESHOLD` (when the endpoint returns log-probabilities) is reported
+``unclear`` with the model's guess in the note. Responses are not assessed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 
 from pydantic import BaseModel
@@ -22,14 +28,34 @@ from summarizer._grammar import article
 from summarizer._parallel import Parallel
 from summarizer.client import Meter, ModelClient
 from summarizer.grounding import Sentence
-from summarizer.models import Basis, Evidence, EvidenceAnswer, EvidenceStatus
+from summarizer.models import Basis, ClaimKind, Evidence, EvidenceAnswer, EvidenceStatus
 
-__all__ = ["GROUP", "apply", "ask", "evidence_model", "messages", "model_evidence"]
+__all__ = [
+    "GROUP",
+    "THRESHOLD",
+    "Judged",
+    "apply",
+    "ask",
+    "evidence_model",
+    "messages",
+    "model_evidence",
+]
 
 GROUP = 6
 """Claims asked about in one question at most: the answer stays under 200 tokens."""
+THRESHOLD = 0.5
+"""A model label less probable than this is reported ``unclear`` (chosen on the tune half of
+our gold: EVAL.md)."""
 _NEEDS_NO_SENTENCE = frozenset({EvidenceStatus.not_applicable, EvidenceStatus.unclear})
 """Evidence answers that say the article shows nothing, so need no sentence to point to."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The model's evidence answer about one claim, with how sure it was of the label."""
+
+    answer: EvidenceAnswer
+    probability: float | None = None
 
 
 def evidence_model(ids: list[str]) -> type[BaseModel]:
@@ -61,23 +87,34 @@ async def ask(
     statements: Statements,
     meter: Meter,
     parallel: Parallel,
-) -> dict[int, EvidenceAnswer]:
+) -> dict[int, Judged]:
     """The answers about the claims no cue settles, by statement key."""
     asked = [
         d
         for d in statements.drafts
         if d.target is None and _cue_evidence(doc, statements, d) is None
     ]
+    confidence: dict[str, float] = {}
     pairs = await _by_id.ask(
         client, doc, chunks, asked, ident=_id, name="ClaimsEvidence", item=EvidenceAnswer,
-        render=partial(messages, doc), size=GROUP, item_tokens=28, meter=meter,
-        parallel=parallel,
+        render=partial(messages, doc), size=GROUP, item_tokens=36, meter=meter,
+        parallel=parallel, confidence=confidence,
     )  # fmt: skip
-    return {d.key: answer for d, answer in pairs}
+    return {d.key: Judged(answer, _probability(answer, _id(d), confidence)) for d, answer in pairs}
+
+
+def _probability(answer: EvidenceAnswer, ident: str, confidence: dict[str, float]) -> float | None:
+    """How sure the model was of the status its two answers make: of the statement's kind,
+    and for a fact of the evidence answer too."""
+    kind = confidence.get(f"{ident}.statement")
+    if kind is None or answer.statement is not ClaimKind.fact:
+        return kind
+    shown = confidence.get(f"{ident}.evidence")
+    return None if shown is None else round(kind * shown, 4)
 
 
 def apply(
-    doc: Document, statements: Statements, draft: Draft, answers: dict[int, EvidenceAnswer]
+    doc: Document, statements: Statements, draft: Draft, answers: Mapping[int, Judged]
 ) -> Evidence:
     """The evidence status of ``draft``: its cue's, else (for a claim) the model's answer's."""
     found = _cue_evidence(doc, statements, draft)
@@ -89,10 +126,10 @@ def apply(
             note="evidence is not assessed for responses",
             basis=Basis.not_assessed,
         )
-    answer = answers.get(draft.key)
-    if answer is None:
+    judged = answers.get(draft.key)
+    if judged is None:
         return Evidence(status=EvidenceStatus.unclear, basis=Basis.not_assessed)
-    return model_evidence(answer, draft.sentence, doc)
+    return model_evidence(judged.answer, draft.sentence, doc, judged.probability)
 
 
 def _cue_evidence(doc: Document, statements: Statements, draft: Draft) -> Evidence | None:
@@ -123,15 +160,26 @@ def _grammar_evidence(doc: Document, draft: Draft) -> Evidence | None:
     )
 
 
-def model_evidence(answer: EvidenceAnswer, claim_sentence: int, doc: Document) -> Evidence:
+def model_evidence(
+    answer: EvidenceAnswer, claim_sentence: int, doc: Document, probability: float | None = None
+) -> Evidence:
     """The model's evidence answer as reported: a status that says the article shows something
-    needs the sentence that shows it, else it is ``unclear``."""
+    needs the sentence that shows it, and a status the model was unsure of is ``unclear``."""
+    if probability is not None and probability < THRESHOLD:
+        return Evidence(
+            status=EvidenceStatus.unclear,
+            basis=Basis.model,
+            confidence=probability,
+            note=f"the model was unsure: its best guess, {answer.status.value}, has probability "
+            f"{probability:.2f}",
+        )
     if answer.cue_sentence is None and answer.status not in _NEEDS_NO_SENTENCE:
         # "The article shows evidence" with no sentence that shows it cannot be checked; the
         # 1.5B model answers `provided` this way for most claims, opinions included.
         return Evidence(
             status=EvidenceStatus.unclear,
             basis=Basis.model,
+            confidence=probability,
             note=f"the model said {answer.status.value} but named no sentence showing it",
         )
     # A cue is worth showing when it points elsewhere than the claim's own sentence.
@@ -144,5 +192,6 @@ def model_evidence(answer: EvidenceAnswer, claim_sentence: int, doc: Document) -
         status=answer.status,
         cue=cue,
         basis=Basis.model,
+        confidence=probability,
         note="the model's judgement, not backed by a cue phrase",
     )

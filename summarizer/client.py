@@ -36,6 +36,7 @@ from pydantic import BaseModel, ValidationError
 from summarizer import prompts
 from summarizer._answers import ANSWER_CACHE, AnswerCache, request_key
 from summarizer._chunking import CHARS_PER_TOKEN
+from summarizer._confidence import label_probabilities
 from summarizer._input import BodyTooLarge, ByteCap
 from summarizer._parallel import finish_in_flight
 from summarizer._structured import StructuredQuestion
@@ -271,8 +272,13 @@ class ModelClient:
         context: dict[str, Any],
         max_tokens: int | None = None,
         salvage: bool = False,
+        confidence: dict[str, float] | None = None,
     ) -> M:
         """Ask until the answer validates, the re-asks are spent or the token budget is.
+
+        With ``confidence``, the answer's log-probabilities are requested and the dict is
+        filled with each label's probability (:func:`summarizer._confidence.label_probabilities`;
+        nothing when the endpoint sends none).
 
         With ``salvage``, a last answer that fits the schema but has some ungrounded items
         (a trigger not in its sentence, a sentence id out of range) keeps its valid items
@@ -290,18 +296,24 @@ class ModelClient:
                 meter.usage.reasks += 1
             grounded_only = None
             # No validation context while parsing: grounding is checked by a second validation.
+            # llama-cpp-python's server sends log-probabilities only with top_logprobs set.
+            extra = {"logprobs": True, "top_logprobs": 1} if confidence is not None else {}
             request = question.request(
-                conversation, model=settings.model, temperature=0, max_tokens=max_tokens
+                conversation, model=settings.model, temperature=0, max_tokens=max_tokens, **extra
             )
             completion = await self._send(request, meter)
             last = _completion_text(completion)
             parsed, errors = _parse(question, completion, max_tokens, meter)
             if parsed is not None:
                 try:
-                    return response_model.model_validate(parsed.model_dump(), context=context)
+                    valid = response_model.model_validate(parsed.model_dump(), context=context)
                 except ValidationError as exc:
                     errors = describe_errors(exc)
                     grounded_only = parsed.model_dump()  # schema-valid, some references wrong
+                else:
+                    if confidence is not None:
+                        confidence.update(label_probabilities(completion))
+                    return valid
             budget = settings.token_budget
             if budget is not None and _spent(meter) >= budget:
                 raise TokenBudgetExceededError(

@@ -417,5 +417,5 @@ def _statement(speaker: str, content: str, statement: Any, stance: str | None) -
         "content": content,
         "evidence": statement.evidence.status.value,
         "stance": stance,
-        "commitment": None if stance is not None else statement.commitment.value,
+        "commitment": statement.commitment.value,
     }

@@ -40,6 +40,7 @@ __all__ = [
     "AttributionAnswer",
     "Basis",
     "Claim",
+    "ClaimKind",
     "Commitment",
     "Counterclaim",
     "Event",
@@ -52,6 +53,7 @@ __all__ = [
     "Inconsistency",
     "OverviewAnswer",
     "Provenance",
+    "Shown",
     "Source",
     "SourceType",
     "Span",
@@ -62,7 +64,7 @@ __all__ = [
     "attribution_model",
 ]
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 """1.1: Counterclaim.stance_note; 1.2: ArticleMeta.author; 2.0: Event.arguments (role and
 span, the source an argument names), Event.event_class and Event.key replace the never filled
 Event.where and Event.participants; Inconsistency.basis; Source.role and Claim.paraphrase,
@@ -194,9 +196,18 @@ class Evidence(BaseModel):
     cue: Span | None = None
     note: str | None = None
     basis: Basis = Basis.model
+    confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="the probability the model gave its label, when the endpoint returns "
+        "log-probabilities; a label under the threshold is reported unclear",
+    )
 
 
-class Claim(BaseModel):
+class _Statement(BaseModel):
+    """What claims and counterclaims share: who says what, how firmly, on what evidence."""
+
     model_config = _Frozen
     id: str
     speaker: str = Field(description="source id")
@@ -208,23 +219,21 @@ class Claim(BaseModel):
     )
     commitment_note: str | None = None
     evidence: Evidence
+
+
+class Claim(_Statement):
     about: list[str] = Field(default_factory=list, description="event ids")
 
 
-class Counterclaim(BaseModel):
-    model_config = _Frozen
-    id: str
+class Counterclaim(_Statement):
     target: str = Field(description="claim id")
-    speaker: str = Field(description="source id")
-    quote: Span
     stance: Stance
     stance_basis: Basis = Basis.model
     stance_note: str | None = Field(
         default=None,
-        description="why the stance is what it is when a cue decided it (the cue, and the "
-        "model's own label if it differed)",
+        description="why the stance is what it is: the cue that decided it (and the model's "
+        "own label if it differed), or how sure the model was",
     )
-    evidence: Evidence
 
 
 class Inconsistency(BaseModel):
@@ -495,10 +504,44 @@ class OverviewAnswer(BaseModel):
     summary: Annotated[list[SummaryAnswer], Field(min_length=1, max_length=3)]
 
 
-class EvidenceAnswer(BaseModel):
-    """Pass 3, for each claim asked about: what the article shows about its evidence."""
+class ClaimKind(StrEnum):
+    """What kind of statement a claim is, as the evidence pass asks it: only a ``fact`` has
+    evidence to look for."""
 
-    status: EvidenceStatus
+    fact = "fact"
+    opinion = "opinion"
+    forecast = "forecast"
+    promise = "promise"
+    plan = "plan"
+    call = "call"
+    own_decision = "own_decision"
+
+
+class Shown(StrEnum):
+    """What the article shows of a fact's evidence, as the evidence pass asks it."""
+
+    shown = "shown"
+    said_to_exist = "said_to_exist"
+    none_given = "none_given"
+    contested = "contested"
+    not_discussed = "not_discussed"
+
+
+_STATUS_OF = {
+    Shown.shown: EvidenceStatus.provided,
+    Shown.said_to_exist: EvidenceStatus.referenced_not_disclosed,
+    Shown.none_given: EvidenceStatus.none_provided,
+    Shown.contested: EvidenceStatus.contested,
+    Shown.not_discussed: EvidenceStatus.unclear,
+}
+
+
+class EvidenceAnswer(BaseModel):
+    """Pass 3, for each claim asked about, two small questions instead of one label of six:
+    is it a checkable fact, and what does the article show of its evidence."""
+
+    statement: ClaimKind
+    evidence: Shown = Shown.not_discussed
     cue_sentence: _SentenceId | None = Field(
         default=None, description="id of the sentence that shows it, else null"
     )
@@ -507,3 +550,11 @@ class EvidenceAnswer(BaseModel):
     @classmethod
     def _ids(cls, v: int | None, info: ValidationInfo) -> int | None:
         return None if v is None else _check_sentence(v, info)
+
+    @property
+    def status(self) -> EvidenceStatus:
+        """The evidence status the two answers make: anything but a fact has nothing to
+        evidence."""
+        if self.statement is not ClaimKind.fact:
+            return EvidenceStatus.not_applicable
+        return _STATUS_OF[self.evidence]

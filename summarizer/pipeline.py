@@ -37,6 +37,7 @@ from summarizer import (
     _figures,
     _labels,
     _overview,
+    _replies,
     _statements,
     prompts,
 )
@@ -72,6 +73,7 @@ PROMPTS = (
     "overview.user",
     "labels.user",
     "figures.user",
+    "replies.user",
     "evidence.user",
     "reask.user",
 )
@@ -191,10 +193,13 @@ class Summarizer:
                 ],
                 parallel,
             )
-            statements = link(doc, attributions)
-            # The grammar cues' parse (summarizer._grammar), kept for the evidence pass and
+            # The grammar cues' parse (summarizer._grammar), kept for the later passes and
             # assembly: made in a thread, so loading a parser model does not stall the loop.
             await asyncio.to_thread(article, doc.text, doc.language)
+            replies = await _replies.ask(
+                client, doc, parts, link(doc, attributions), meter, parallel
+            )
+            statements = link(doc, attributions, replies)
             evidence = await _evidence.ask(client, doc, parts, statements, meter, parallel)
         except SummarizerError as exc:
             # The error's usage was taken when it was raised; the article's other questions,
@@ -210,7 +215,7 @@ class Summarizer:
             ) from exc
         return assemble(
             doc,
-            Answers(attributions, overview, evidence, figures),
+            Answers(attributions, overview, evidence, figures, replies),
             ArticleMeta(
                 title=title or _first_line(text),
                 language=language,

@@ -15,7 +15,15 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from summarizer.models import ArticleSummary, Basis, Claim, Counterclaim, Event, Evidence
+from summarizer.models import (
+    ArticleSummary,
+    Basis,
+    Claim,
+    Counterclaim,
+    Event,
+    Evidence,
+    EvidenceStatus,
+)
 from summarizer.pricing import describe_cost
 
 __all__ = [
@@ -75,7 +83,10 @@ def _evidence(e: Evidence) -> str:
     if e.cue is not None:
         out += f" — “{_md(e.cue.text)}”"
     if e.basis is Basis.model:
-        out += " *(model's guess, unverified)*"
+        sure = "" if e.confidence is None else f", p {e.confidence:.2f}"
+        out += f" *(model's guess{sure}, unverified)*"
+        if e.status is EvidenceStatus.unclear and e.note:
+            out += f" — {_md(e.note)}"
     elif e.basis is Basis.not_assessed:
         out = "– not assessed"
     return out
@@ -118,7 +129,7 @@ def _told(s: ArticleSummary, event: Event) -> str:
     return event.status.value + by
 
 
-def _commitment_note(c: Claim, escape: Callable[[str], str]) -> str:
+def _commitment_note(c: Claim | Counterclaim, escape: Callable[[str], str]) -> str:
     """ " — conditional mood “auraient”" when a grammar cue decided the commitment."""
     return f" — {escape(c.commitment_note)}" if c.commitment_note else ""
 
@@ -152,7 +163,8 @@ def to_markdown(s: ArticleSummary) -> str:
             note = f" — {_md(r.stance_note)}" if r.stance_note else ""
             lines.append(
                 f"| ↳ {r.id} | {who(r.speaker)} | “{_md(r.quote.text)}” | "
-                f"**{r.stance.value}**{basis}{note} | {_evidence(r.evidence)} |"
+                f"**{r.stance.value}**{basis}{note} · {r.commitment.value}"
+                f"{_commitment_note(r, _md)} | {_evidence(r.evidence)} |"
             )
     if s.events:
         lines += [
@@ -352,7 +364,8 @@ def _html_evidence(ev: Evidence) -> str:
         out = _badge("not assessed", "muted")
     else:
         out = _badge(_LABEL[ev.status.value], _COLOUR[ev.status.value])
-        out += f' <span class="basis">({_e(_BASIS[ev.basis])})</span>'
+        sure = "" if ev.confidence is None else f", p {ev.confidence:.2f}"
+        out += f' <span class="basis">({_e(_BASIS[ev.basis])}{sure})</span>'
     if ev.cue is not None:
         out += f'<div class="cue">cue: <q>{_e(ev.cue.text)}</q></div>'
     if ev.note:
@@ -401,7 +414,8 @@ def _html_article(s: ArticleSummary, prefix: str) -> list[str]:
                 f'<tr class="answer" id="{anchor(r.id)}"><td>↳ {_e(r.id)}</td>'
                 f"<td>{who(r.speaker)}</td><td><q>{_e(r.quote.text)}</q></td>"
                 f"<td>{_badge(r.stance.value, _STANCE_COLOUR[r.stance.value])} "
-                f'<span class="basis">({_e(basis)})</span>{note}</td>'
+                f'<span class="basis">({_e(basis)})</span>{note}'
+                f"<div>{_e(r.commitment.value)}{_commitment_note(r, _e)}</div></td>"
                 f"<td>{_html_evidence(r.evidence)}</td></tr>"
             )
 

@@ -15,10 +15,25 @@ from pathlib import Path
 
 from summarizer._fetch import ArticleInput, plain_article
 
-__all__ = ["REPLAY_BASE_URL", "main", "read_article"]
+__all__ = ["REPLAY_BASE_URL", "cassette_base_url", "main", "read_article"]
 
 REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
 """Where replayed requests pretend to go; vcrpy answers them, nothing listens there."""
+
+
+def cassette_base_url() -> str:
+    """Where a cassette test sends its requests: nowhere when replaying; when recording, the
+    embedded model's server, started here, or the one already running at
+    ``SUMMARIZER_RECORD_URL`` (two llama.cpp servers on one machine slow each other
+    ninefold, so a recording can share the server of an evaluation)."""
+    if os.environ.get("SUMMARIZER_RECORD") != "local":
+        return REPLAY_BASE_URL
+    running = os.environ.get("SUMMARIZER_RECORD_URL")
+    if running:
+        return running
+    from summarizer.local import get_server
+
+    return get_server().base_url
 
 
 def read_article(path: Path) -> ArticleInput:

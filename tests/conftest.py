@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import pytest
 
 from summarizer import Summarizer
 from summarizer.config import LOCAL_MODEL_NAME
-from summarizer.testing import REPLAY_BASE_URL
+from summarizer.testing import cassette_base_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -60,12 +59,7 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make_summarizer() -> Callable[[], Summarizer]:
     """A Summarizer bound to the embedded model when recording, to nowhere when replaying."""
-    if os.environ.get("SUMMARIZER_RECORD") == "local":
-        from summarizer.local import get_server
-
-        base_url = get_server().base_url
-    else:
-        base_url = REPLAY_BASE_URL
+    base_url = cassette_base_url()
 
     def make() -> Summarizer:
         return Summarizer(backend="local", base_url=base_url, model=LOCAL_MODEL_NAME)

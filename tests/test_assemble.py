@@ -18,14 +18,17 @@ from summarizer._assemble import Answers, assemble
 from summarizer._claims import Attributed, sentence_quote
 from summarizer._dates import time_ref
 from summarizer._document import Document
+from summarizer._evidence import Judged
 from summarizer.models import (
     ArticleMeta,
     AttributionAnswer,
     Basis,
+    ClaimKind,
     EvidenceAnswer,
     EvidenceStatus,
     OverviewAnswer,
     Provenance,
+    Shown,
     SourceType,
     Stance,
     Usage,
@@ -75,7 +78,11 @@ def _answers(doc: Document, when: str | None = "le 29 février") -> Answers:
     return Answers(
         attributions=[Attributed(n, n, sentence_quote(doc, n), a) for n, a in answers.items()],
         overview=overview,
-        evidence={1: EvidenceAnswer(status=EvidenceStatus.provided, cue_sentence=4)},
+        evidence={
+            1: Judged(
+                EvidenceAnswer(statement=ClaimKind.fact, evidence=Shown.shown, cue_sentence=4)
+            )
+        },
     )
 
 

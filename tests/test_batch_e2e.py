@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from summarizer import ArticleSummary, Summarizer
 from summarizer.batch import BatchOptions, Store, Throttle, normalise, run_batch
 from summarizer.config import LOCAL_MODEL_NAME
-from summarizer.testing import REPLAY_BASE_URL
+from summarizer.testing import cassette_base_url
 
 DATA = Path(__file__).resolve().parent / "data"
 ARTICLES = [
@@ -25,18 +24,10 @@ ARTICLES = [
 ]
 
 
-def _base_url() -> str:
-    if os.environ.get("SUMMARIZER_RECORD") == "local":
-        from summarizer.local import get_server
-
-        return get_server().base_url
-    return REPLAY_BASE_URL
-
-
 def _night(inputs: Path, db: Path, out: Path) -> tuple[int, int, int]:
     throttle = Throttle(1)  # one request at a time: the order the cassette recorded
     summarizer = Summarizer(
-        backend="local", base_url=_base_url(), model=LOCAL_MODEL_NAME, gate=throttle
+        backend="local", base_url=cassette_base_url(), model=LOCAL_MODEL_NAME, gate=throttle
     )
 
     async def go() -> tuple[int, int, int]:

@@ -22,7 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from summarizer import Summarizer, summarize
+from summarizer import Summarizer, _by_id, summarize
 from summarizer.client import Meter, ModelClient
 from summarizer.config import Secret, Settings
 from summarizer.exceptions import (
@@ -38,7 +38,7 @@ from summarizer.exceptions import (
     ValidationExhaustedError,
 )
 from summarizer.grounding import AlignedText, segment
-from summarizer.models import EvidenceAnswer, EvidenceStatus
+from summarizer.models import ClaimKind, EvidenceAnswer, EvidenceStatus, Shown
 from summarizer.retrying import RetryPolicy
 
 # These tests start their own servers on loopback; everything else stays blocked.
@@ -50,7 +50,7 @@ MESSAGES = [
     {"role": "system", "content": f"The article:\n[S1] {TEXT}"},
     {"role": "user", "content": "What does the article show about the evidence for S1?"},
 ]
-VALID = json.dumps({"status": "none_provided", "cue_sentence": 2})
+VALID = json.dumps({"statement": "fact", "evidence": "none_given", "cue_sentence": 2})
 CHAT_PATH = "/v1/chat/completions"
 
 
@@ -185,7 +185,10 @@ def test_429_honours_retry_after_and_counts_usage_once(httpserver: HTTPServer) -
     run = ask(httpserver.url_for("/v1"))
 
     assert run.error is None
-    assert run.result == EvidenceAnswer(status=EvidenceStatus.none_provided, cue_sentence=2)
+    assert run.result == EvidenceAnswer(
+        statement=ClaimKind.fact, evidence=Shown.none_given, cue_sentence=2
+    )
+    assert run.result.status is EvidenceStatus.none_provided
     assert run.waits == [7.0]
     usage = run.meter.usage
     assert (usage.requests, usage.transport_retries, usage.reasks) == (2, 1, 0)
@@ -300,7 +303,7 @@ def test_read_timeout_is_retried_then_unavailable(httpserver: HTTPServer) -> Non
 
 
 def test_schema_invalid_answer_is_reasked_with_the_problem(httpserver: HTTPServer) -> None:
-    bad = json.dumps({"status": "maybe"})
+    bad = json.dumps({"statement": "maybe"})
     endpoint = serve(
         httpserver,
         reply(completion(bad, prompt_tokens=30, completion_tokens=4)),
@@ -316,13 +319,15 @@ def test_schema_invalid_answer_is_reasked_with_the_problem(httpserver: HTTPServe
     second = endpoint.messages(2)
     assert second[-2] == {"role": "assistant", "content": bad}
     assert second[-1]["role"] == "user"
-    assert "status" in second[-1]["content"]
+    assert "statement" in second[-1]["content"]
 
 
 def test_ungrounded_sentence_number_is_reasked(httpserver: HTTPServer) -> None:
     endpoint = serve(
         httpserver,
-        reply(completion(json.dumps({"status": "provided", "cue_sentence": 99}))),
+        reply(
+            completion(json.dumps({"statement": "fact", "evidence": "shown", "cue_sentence": 99}))
+        ),
         reply(completion(VALID)),
     )
     run = ask(httpserver.url_for("/v1"))
@@ -343,13 +348,15 @@ def test_invalid_json_is_reasked_saying_json(httpserver: HTTPServer) -> None:
 
 
 def test_always_invalid_exhausts_the_reasks(httpserver: HTTPServer) -> None:
-    bad = reply(completion(json.dumps({"status": "maybe"}), prompt_tokens=20, completion_tokens=3))
+    bad = reply(
+        completion(json.dumps({"statement": "maybe"}), prompt_tokens=20, completion_tokens=3)
+    )
     endpoint = serve(httpserver, *([bad] * 5))
     run = ask(httpserver.url_for("/v1"))
 
     assert isinstance(run.error, ValidationExhaustedError)
     assert run.error.attempts == 3
-    assert run.error.errors and any("status" in e for e in run.error.errors)
+    assert run.error.errors and any("statement" in e for e in run.error.errors)
     assert run.error.usage is not None
     assert (run.error.usage.prompt_tokens, run.error.usage.completion_tokens) == (60, 9)
     assert (run.error.usage.requests, run.error.usage.reasks) == (3, 2)
@@ -357,7 +364,7 @@ def test_always_invalid_exhausts_the_reasks(httpserver: HTTPServer) -> None:
 
 
 def test_reasks_carry_only_the_last_bad_answer(httpserver: HTTPServer) -> None:
-    answers = [json.dumps({"status": f"wrong-{n}"}) for n in range(1, 5)]
+    answers = [json.dumps({"statement": f"wrong-{n}"}) for n in range(1, 5)]
     endpoint = serve(httpserver, *(reply(completion(a)) for a in answers))
     run = ask(httpserver.url_for("/v1"), max_reasks=3)
 
@@ -382,7 +389,9 @@ def test_truncated_answer_is_not_reasked(httpserver: HTTPServer) -> None:
 
 
 def test_token_budget_stops_the_reasks(httpserver: HTTPServer) -> None:
-    bad = reply(completion(json.dumps({"status": "maybe"}), prompt_tokens=70, completion_tokens=10))
+    bad = reply(
+        completion(json.dumps({"statement": "maybe"}), prompt_tokens=70, completion_tokens=10)
+    )
     endpoint = serve(httpserver, *([bad] * 3))
     run = ask(httpserver.url_for("/v1"), token_budget=100)
 
@@ -501,3 +510,41 @@ def test_an_error_with_a_read_only_message_is_translated_and_masked() -> None:
     assert isinstance(error, SummarizerError)
     assert "sk-read-only-secret-123" not in str(error)
     assert "sk-read-only-secret-123" not in str(cause.args)
+
+
+# --------------------------------------------------------------------------- label confidence
+
+
+def test_confidence_asks_for_log_probabilities_and_reads_each_label(httpserver: HTTPServer) -> None:
+    content = '{"C1": {"statement": "opinion"}}'
+    tokens = ['{"', "C1", '":', ' {"', "statement", '":', ' "', "opinion", '"}}']
+    logprobs = [-0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.4, -0.0]
+    body = completion(content)
+    body["choices"][0]["logprobs"] = {
+        "content": [{"token": t, "logprob": lp, "bytes": None, "top_logprobs": []}
+                    for t, lp in zip(tokens, logprobs, strict=True)]
+    }  # fmt: skip
+    endpoint = serve(httpserver, reply(body), reply(completion(content)))
+    settings = Settings.resolve(
+        backend="openai", base_url=httpserver.url_for("/v1"), api_key=API_KEY, env={}, mode="json"
+    )
+    found: dict[str, float] = {}
+
+    async def main() -> None:
+        client = ModelClient(settings, base_url=httpserver.url_for("/v1"))
+        try:
+            context = {"sentences": segment(TEXT), "aligned": AlignedText(TEXT)}
+            answer_model = _by_id.model("ClaimsEvidence", EvidenceAnswer, ["C1"])
+            await client.ask(
+                answer_model, MESSAGES, meter=Meter(), context=context, confidence=found
+            )
+            await client.ask(answer_model, MESSAGES, meter=Meter(), context=context)
+        finally:
+            await client.aclose()
+
+    asyncio.run(asyncio.wait_for(main(), timeout=5))
+    assert found == {"C1.statement": 0.6703}  # exp(-0.4)
+    # llama.cpp's server sends log-probabilities only when top_logprobs is set too; a question
+    # that does not want them does not pay for them.
+    assert (endpoint.bodies[0]["logprobs"], endpoint.bodies[0]["top_logprobs"]) == (True, 1)
+    assert "logprobs" not in endpoint.bodies[1]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -52,7 +51,7 @@ from summarizer.models import (
     Stance,
     Usage,
 )
-from summarizer.testing import REPLAY_BASE_URL
+from summarizer.testing import cassette_base_url
 
 GOLD = Path(__file__).resolve().parent / "data" / "gold"
 
@@ -326,6 +325,7 @@ def _summary() -> ArticleSummary:
                 speaker="s2",
                 quote=span("C'est faux"),
                 stance=Stance.denies,
+                commitment=Commitment.negated,
                 evidence=unclear,
             )
         ],
@@ -352,7 +352,7 @@ def test_a_summary_maps_to_the_prediction_format() -> None:
                 "content": "C'est faux",
                 "evidence": "unclear",
                 "stance": "denies",
-                "commitment": None,  # a counterclaim has no commitment in the model
+                "commitment": "negated",  # a response is committed to as a claim is
             },
         ],
         "events": [{"trigger": "fermeture", "arguments": [{"role": "Place", "text": "Paris"}]}],
@@ -490,14 +490,6 @@ CASSETTE_DOCS = 3
 CASSETTE_IDS = ("015", "053", "099")  # the three shortest of the first 13: what was recorded
 
 
-def _base_url() -> str:
-    if os.environ.get("SUMMARIZER_RECORD") == "local":
-        from summarizer.local import get_server
-
-        return get_server().base_url
-    return REPLAY_BASE_URL
-
-
 @pytest.mark.cassette
 @pytest.mark.vcr
 def test_eval_runs_the_pipeline_through_the_store_and_scores_it(tmp_path: Path) -> None:
@@ -508,7 +500,7 @@ def test_eval_runs_the_pipeline_through_the_store_and_scores_it(tmp_path: Path) 
     assert len(docs) == CASSETTE_DOCS
     throttle = Throttle(1)  # one request at a time: the order the cassette recorded
     summarizer = Summarizer(
-        backend="local", base_url=_base_url(), model=LOCAL_MODEL_NAME, gate=throttle
+        backend="local", base_url=cassette_base_url(), model=LOCAL_MODEL_NAME, gate=throttle
     )
 
     async def go() -> Any:

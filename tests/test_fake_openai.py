@@ -221,11 +221,13 @@ def test_the_pipeline_succeeds_against_the_fake(fake: FakeOpenAI, mode: str) -> 
     }
     # With a parser the parse's statements are labelled in groups; the one it finds no
     # speaker for (« selon laquelle … ») is asked the speaker by sentence. The subtitle's
-    # figure the body does not confirm is asked about once.
+    # figure the body does not confirm is asked about once. Statements after another
+    # source's are asked whether they answer it.
     labels = {"StatementLabels"} if has_parser("fr") else set()
     assert {r.answer_model for r in fake.log} == {
         "AttributionAnswer",
         "OverviewAnswer",
+        "Replies",
         "ClaimsEvidence",
         "FigurePairs",
         *labels,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from functools import partial
 from pathlib import Path
 
 from summarizer._attribution import user_message
@@ -17,9 +18,9 @@ from summarizer._candidates import (
 )
 from summarizer._chunking import chunks as _chunks
 from summarizer._document import Document
-from summarizer._evidence import model_evidence
+from summarizer._evidence import THRESHOLD, model_evidence
 from summarizer.grounding import AlignedText, quoted_segments, segment
-from summarizer.models import EvidenceAnswer, EvidenceStatus
+from summarizer.models import ClaimKind, EvidenceAnswer, EvidenceStatus, Shown
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = (DATA / "kursk.fr.txt").read_text(encoding="utf-8")
@@ -97,14 +98,29 @@ def test_elided_words_and_codes_are_not_offered_as_speakers() -> None:
 
 def test_a_model_evidence_status_needs_the_sentence_that_shows_it() -> None:
     doc = Document("Le ministre affirme que tout va bien. Il cite un rapport.", "fr", None)
-    unshown = model_evidence(EvidenceAnswer(status=EvidenceStatus.provided), 1, doc)
+    fact = partial(EvidenceAnswer, statement=ClaimKind.fact, evidence=Shown.shown)
+    unshown = model_evidence(fact(), 1, doc)
     assert unshown.status is EvidenceStatus.unclear
     assert unshown.note and "provided" in unshown.note
-    shown = model_evidence(EvidenceAnswer(status=EvidenceStatus.provided, cue_sentence=2), 1, doc)
+    shown = model_evidence(fact(cue_sentence=2), 1, doc)
     assert shown.status is EvidenceStatus.provided
     assert shown.cue is not None and shown.cue.text == "Il cite un rapport."
-    opinion = model_evidence(EvidenceAnswer(status=EvidenceStatus.not_applicable), 1, doc)
+    # Only a fact has evidence to look for: what the model says of an opinion's is not read.
+    opinion = model_evidence(
+        EvidenceAnswer(statement=ClaimKind.opinion, evidence=Shown.shown), 1, doc
+    )
     assert opinion.status is EvidenceStatus.not_applicable
+
+
+def test_a_model_label_it_was_unsure_of_is_reported_unclear_with_its_guess() -> None:
+    doc = Document("Le ministre affirme que tout va bien. Il cite un rapport.", "fr", None)
+    opinion = EvidenceAnswer(statement=ClaimKind.opinion)
+    unsure = model_evidence(opinion, 1, doc, probability=THRESHOLD / 2)
+    assert unsure.status is EvidenceStatus.unclear
+    assert unsure.note and "not_applicable" in unsure.note
+    assert unsure.confidence == THRESHOLD / 2
+    sure = model_evidence(opinion, 1, doc, probability=0.97)
+    assert (sure.status, sure.confidence) == (EvidenceStatus.not_applicable, 0.97)
 
 
 def test_dates_adverbs_contractions_and_possessives_are_not_offered_as_speakers() -> None:

@@ -200,7 +200,7 @@ def test_markdown_cells_cannot_break_the_table() -> None:
     answer = next(line for line in md.splitlines() if line.startswith("| ↳ cc1 |"))
     assert answer.count(" | ") == 4
     escaped = EVIL.replace("<", "\\<")  # no raw HTML for a Markdown viewer
-    assert f"**denies** — cue “Faux”; the model said {escaped} |" in answer
+    assert f"**denies** — cue “Faux”; the model said {escaped} · asserted |" in answer
     assert "> warning: dropped" in md
     assert f"unknown price for model m{escaped}" in md
     priced = s.model_copy(
