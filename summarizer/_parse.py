@@ -305,6 +305,8 @@ class _Rules:
     """Reporting nouns: "the minister's claim that …", "her insistence that …"."""
     noun_complement: frozenset[str]
     possessive: frozenset[str]
+    indefinite: frozenset[str]
+    """Pronouns that name no one earlier ("not everyone agrees"): kept as written."""
 
     @staticmethod
     def of(pack: dict[str, Any]) -> _Rules:
@@ -344,6 +346,7 @@ class _Rules:
             nouns=words("reporting_nouns"),
             noun_complement=words("noun_complement"),
             possessive=words("possessive"),
+            indefinite=words("indefinite_pronouns"),
         )
 
 
@@ -400,8 +403,9 @@ class _Extractor:
         r = self.rules
         children = list(verb.children)
         subjects = [c for c in children if c.dep_.casefold() in r.subject]
-        if subjects:  # a stray capitalised word can be a second subject: take the nearest
-            subject = min(subjects, key=lambda c: abs(c.i - verb.i))
+        if subjects:  # a stray capitalised word can be a second subject: take the nearest,
+            # before the verb if one is ("Lopez, a union leader, said … on Channel Four's show")
+            subject = min(subjects, key=lambda c: (c.i > verb.i, abs(c.i - verb.i)))
             if subject.lower_ in r.not_speakers and verb.dep_.casefold() in r.relative:
                 return verb.head  # "the report, which noted …": the noun the clause is about
             return subject
@@ -441,6 +445,13 @@ class _Extractor:
         entity, a person named in apposition ("the spokesman, Patrick Ryder"; "le président
         Poutine"), or its noun phrase without relative clauses and appositions."""
         r = self.rules
+        if token.lower_ in r.indefinite:
+            start = min([token.idx] + [c.idx for c in token.children if c.i < token.i])
+            return (
+                (start, token.idx + len(token.text)),
+                self.text[start : token.idx + len(token.text)],
+                "other",
+            )
         if token.pos_ == "PRON" or token.lower_ in r.person_pronouns | r.any_pronouns:
             return (token.idx, token.idx + len(token.text)), token.text, "pronoun"
         entity = self._entity_of(token)
@@ -569,10 +580,12 @@ class _Extractor:
             end = hi
         return start, end
 
-    def _prep_content(self, head: Any, nested: Sequence[Any] = ()) -> tuple[int, int] | None:
+    def _prep_content(
+        self, head: Any, nested: Sequence[Any] = (), listed: bool = False
+    ) -> tuple[int, int] | None:
         """What a preposition after ``head`` introduces, when it is a clause ("accused of
         ignoring …") or, after a preposition of the pack's list, a noun phrase ("learned of
-        the deal", "allegations of abuse")."""
+        the deal", "allegations of abuse"); ``listed``: only after those."""
         r = self.rules
         if r.prep is None:
             return None
@@ -581,9 +594,9 @@ class _Extractor:
                 continue
             for child in prep.children:
                 dep = child.dep_.casefold()
-                if dep == r.prep_clause or (
-                    dep == r.prep_object and prep.lower_ in r.content_preps
-                ):
+                if prep.lower_ not in r.content_preps and (listed or dep != r.prep_clause):
+                    continue
+                if dep in (r.prep_clause, r.prep_object):
                     span = self._clause(child, nested)
                     if len(self.text[span[0] : span[1]].split()) >= _MIN_OBJECT_WORDS:
                         return span
@@ -608,8 +621,8 @@ class _Extractor:
                 ):
                     span = self._clause(child)
                     break
-            if span is None:
-                span = self._prep_content(noun)
+            if span is None:  # "an answer about how …", not "the answer to reducing …"
+                span = self._prep_content(noun, listed=True)
             if span is None or span[1] <= span[0] or span in taken:
                 continue
             owner = next((c for c in noun.children if c.dep_.casefold() in r.possessive), None)
@@ -672,6 +685,8 @@ class _Extractor:
             content = self._content_of(verb, verb_ids - {verb.i})
             if quote is not None and content is not None and self._reaches_out(content, quote):
                 quote = None  # "said she felt X because “Y”": the clause, quotation and all
+            if quote is not None and quote[1] <= verb.idx:
+                speaker = self._between(quote, verb, speaker)
             if quote is not None and quote not in claimed:
                 claimed.add(quote)
                 draft = _Draft([quote], cue, speaker, quoted=True)
@@ -681,6 +696,11 @@ class _Extractor:
                     draft.contents.append(follow)
                 drafts.append(draft)
                 continue
+            if speaker is None and content is not None and self._passive(verb):
+                # "residents were accused of ignoring …", not "are expected to consider"
+                nested = [t for t in verb.children if t.i in verb_ids]
+                if content != self._prep_content(verb, nested):
+                    content = None
             if content is None or (speaker is None and not self._passive(verb)):
                 continue
             drafts.append(_Draft([content], cue, speaker))
@@ -700,6 +720,18 @@ class _Extractor:
             ),
             attributions=tuple(self._final(d) for d in drafts),
         )
+
+    def _between(self, quote: tuple[int, int], verb: Any, speaker: Any) -> Any:
+        """'"…," Lopez, a union leader, said … on “Morning Show.”': a subject inside
+        quotation marks is none; a person named between the quotation and its verb is."""
+        if speaker is not None and self._in_quote(speaker.idx) is None:
+            return speaker
+        people = [
+            e for e in self.entities
+            if self.rules.entities[e.label_] == "person"
+            and quote[1] <= e.start_char and e.end_char <= verb.idx
+        ]  # fmt: skip
+        return people[-1].root if people else None
 
     def _passive(self, verb: Any) -> bool:
         """A passive report with no agent ("residents were accused of …"): no speaker."""
@@ -803,7 +835,7 @@ class _Extractor:
             if d.speaker is None:
                 continue
             span, name, kind = self._speaker_phrase(d.speaker)
-            if name.casefold() in r.not_speakers:
+            if name.casefold() in r.not_speakers or not any(ch.isalpha() for ch in name):
                 d.speaker = None
                 continue
             d.speaker_span, d.name = span, name

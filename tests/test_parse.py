@@ -263,3 +263,12 @@ def test_a_reporting_noun_with_its_clause_and_its_possessor() -> None:
     text = "Nobody believed the minister's claim that the factory would reopen next spring."
     p = _parsed(text, "en")
     assert _by_cue(p)["claim"] == ("minister", ["the factory would reopen next spring"])
+
+
+@needs_en
+def test_an_indefinite_speaker_is_kept_and_a_passive_without_a_report_is_none() -> None:
+    text = "Not everyone agrees that the plan will work. Residents are expected to vote in May."
+    p = _parsed(text, "en")
+    assert [(a.speaker_name, a.contents[0].text) for a in p.attributions] == [
+        ("Not everyone", "the plan will work")
+    ]
