@@ -403,9 +403,8 @@ class _Extractor:
         r = self.rules
         children = list(verb.children)
         subjects = [c for c in children if c.dep_.casefold() in r.subject]
-        if subjects:  # a stray capitalised word can be a second subject: take the nearest,
-            # before the verb if one is ("Lopez, a union leader, said … on Channel Four's show")
-            subject = min(subjects, key=lambda c: (c.i > verb.i, abs(c.i - verb.i)))
+        if subjects:  # a stray capitalised word can be a second subject: take the nearest
+            subject = min(subjects, key=lambda c: abs(c.i - verb.i))
             if subject.lower_ in r.not_speakers and verb.dep_.casefold() in r.relative:
                 return verb.head  # "the report, which noted …": the noun the clause is about
             return subject
@@ -580,12 +579,10 @@ class _Extractor:
             end = hi
         return start, end
 
-    def _prep_content(
-        self, head: Any, nested: Sequence[Any] = (), listed: bool = False
-    ) -> tuple[int, int] | None:
+    def _prep_content(self, head: Any, nested: Sequence[Any] = ()) -> tuple[int, int] | None:
         """What a preposition after ``head`` introduces, when it is a clause ("accused of
         ignoring …") or, after a preposition of the pack's list, a noun phrase ("learned of
-        the deal", "allegations of abuse"); ``listed``: only after those."""
+        the deal", "allegations of abuse")."""
         r = self.rules
         if r.prep is None:
             return None
@@ -594,7 +591,7 @@ class _Extractor:
                 continue
             for child in prep.children:
                 dep = child.dep_.casefold()
-                if prep.lower_ not in r.content_preps and (listed or dep != r.prep_clause):
+                if prep.lower_ not in r.content_preps and dep != r.prep_clause:
                     continue
                 if dep in (r.prep_clause, r.prep_object):
                     span = self._clause(child, nested)
@@ -621,8 +618,8 @@ class _Extractor:
                 ):
                     span = self._clause(child)
                     break
-            if span is None:  # "an answer about how …", not "the answer to reducing …"
-                span = self._prep_content(noun, listed=True)
+            if span is None:
+                span = self._prep_content(noun)
             if span is None or span[1] <= span[0] or span in taken:
                 continue
             owner = next((c for c in noun.children if c.dep_.casefold() in r.possessive), None)
@@ -696,11 +693,8 @@ class _Extractor:
                     draft.contents.append(follow)
                 drafts.append(draft)
                 continue
-            if speaker is None and content is not None and self._passive(verb):
-                # "residents were accused of ignoring …", not "are expected to consider"
-                nested = [t for t in verb.children if t.i in verb_ids]
-                if content != self._prep_content(verb, nested):
-                    content = None
+            if speaker is None and content is not None and self._controlled(verb, content):
+                content = None  # "residents are expected to vote": no report
             if content is None or (speaker is None and not self._passive(verb)):
                 continue
             drafts.append(_Draft([content], cue, speaker))
@@ -732,6 +726,14 @@ class _Extractor:
             and quote[1] <= e.start_char and e.end_char <= verb.idx
         ]  # fmt: skip
         return people[-1].root if people else None
+
+    def _controlled(self, verb: Any, content: tuple[int, int]) -> bool:
+        """Whether the content is the verb's controlled infinitive ("expected to consider")."""
+        return any(
+            c.dep_.casefold() == "xcomp" and c.idx >= content[0] and c.idx < content[1]
+            and content[0] >= verb.idx
+            for c in verb.children
+        )  # fmt: skip
 
     def _passive(self, verb: Any) -> bool:
         """A passive report with no agent ("residents were accused of …"): no speaker."""
