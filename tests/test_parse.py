@@ -184,6 +184,9 @@ def test_quotations_pair_marks_by_position_in_mixed_copy() -> None:
         "not told anything at all,",
         "saw the papers only on Friday.",
     ]
+    # single marks (British copy, US headlines); an apostrophe inside a word never closes
+    british = "‘The talks are over for this year,’ the players’ union said. Fans’ chants rose."
+    assert [british[s:e] for s, e in quotations(british)] == ["The talks are over for this year,"]
     french = "« Nous ne céderons pas », a-t-il dit.\n« La grève continue\nAutre paragraphe."
     assert [french[s:e] for s, e in quotations(french)] == [
         "Nous ne céderons pas",
