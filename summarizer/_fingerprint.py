@@ -38,7 +38,7 @@ from summarizer.models import ArticleSummary, AttributionAnswer, EvidenceAnswer,
 
 __all__ = ["RULES_VERSION", "fingerprint", "fingerprint_parts"]
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 """The version of the rules written as code. Bump it on any change of rule code that can change
 a summary: statement and name candidates (``_candidates.py``), the parser front end's rules
 (``_parse.py``), claim linking (``_claims.py``), the baseline (``_baseline.py``), grounding

@@ -286,6 +286,27 @@ class _Rules:
     person_pronouns: frozenset[str]
     any_pronouns: frozenset[str]
     not_speakers: frozenset[str]
+    object_rest: frozenset[str]
+    """Dependents after a reporting verb's object that its content runs on to: "accused the
+    mayor of hiding …", "called the plan a disaster for …", "see the tax as a gift to …"."""
+    predicative: frozenset[str]
+    """Prepositions (or dependency labels) that make a perception verb's object a judgement:
+    "critics see the tax as a gift to landlords" is a statement, "engineers saw a crack" none."""
+    prep: str | None
+    prep_clause: str | None
+    prep_object: str | None
+    content_preps: frozenset[str]
+    """Prepositions whose noun phrase is what a verb or noun reports: "learned of the
+    deal", "allegations of fraud", "an answer about …"; any preposition's clause
+    counts ("accused of ignoring …", "replied by citing …")."""
+    incise_marks: frozenset[str]
+    """Subordinators of a reporting clause set into the report: "As X pointed out, …"."""
+    nouns: frozenset[str]
+    """Reporting nouns: "the minister's claim that …", "her insistence that …"."""
+    noun_complement: frozenset[str]
+    possessive: frozenset[str]
+    indefinite: frozenset[str]
+    """Pronouns that name no one earlier ("not everyone agrees"): kept as written."""
 
     @staticmethod
     def of(pack: dict[str, Any]) -> _Rules:
@@ -315,6 +336,17 @@ class _Rules:
             person_pronouns=words("person_pronouns"),
             any_pronouns=words("any_pronouns"),
             not_speakers=words("not_speakers"),
+            object_rest=words("object_rest"),
+            predicative=words("predicative"),
+            prep=pack.get("prep"),
+            prep_clause=pack.get("prep_clause"),
+            prep_object=pack.get("prep_object"),
+            content_preps=words("content_preps"),
+            incise_marks=words("incise_marks"),
+            nouns=words("reporting_nouns"),
+            noun_complement=words("noun_complement"),
+            possessive=words("possessive"),
+            indefinite=words("indefinite_pronouns"),
         )
 
 
@@ -412,6 +444,13 @@ class _Extractor:
         entity, a person named in apposition ("the spokesman, Patrick Ryder"; "le président
         Poutine"), or its noun phrase without relative clauses and appositions."""
         r = self.rules
+        if token.lower_ in r.indefinite:
+            start = min([token.idx] + [c.idx for c in token.children if c.i < token.i])
+            return (
+                (start, token.idx + len(token.text)),
+                self.text[start : token.idx + len(token.text)],
+                "other",
+            )
         if token.pos_ == "PRON" or token.lower_ in r.person_pronouns | r.any_pronouns:
             return (token.idx, token.idx + len(token.text)), token.text, "pronoun"
         entity = self._entity_of(token)
@@ -464,32 +503,127 @@ class _Extractor:
         return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
 
     def _content_of(self, verb: Any, others: set[int]) -> tuple[int, int] | None:
-        """The complement clause of a reporting verb, or for an incise ("…, a indiqué la
-        police") the clause it interrupts."""
+        """The complement clause of a reporting verb (the nearest, one not cut off from the
+        verb by a colon), its object and what runs on from it, a preposition's clause or
+        noun phrase ("accused of ignoring …", "learned of the deal"), or for an
+        incise ("…, a indiqué la police"; "As X pointed out, …") the clause it interrupts."""
         r = self.rules
         nested = [t for t in verb.children if t.i in others]
-        for child in verb.children:
-            if child.dep_.casefold() in r.complement and child.pos_ in _CLAUSE_HEADS:
-                if child.dep_.casefold() == "xcomp" and child.i < verb.i:
-                    continue
-                span = self._clause(child, [t for t in nested if t.i != child.i])
-                if span[1] - span[0] > 0:
-                    return span
-        objects = [] if verb.lemma_.casefold() in r.clause_only else verb.children
+        complements = [
+            c for c in verb.children
+            if c.dep_.casefold() in r.complement and c.pos_ in _CLAUSE_HEADS
+            and not (c.dep_.casefold() == "xcomp" and c.i < verb.i)
+        ]  # fmt: skip
+        complements.sort(key=lambda c: (self._cut_off(c, verb), abs(c.i - verb.i)))
+        for child in complements:
+            span = self._clause(child, [t for t in nested if t.i != child.i])
+            if span[1] - span[0] > 0:
+                return span
+        clause_only = verb.lemma_.casefold() in r.clause_only
+        objects = verb.children if not clause_only or self._judges(verb) else []
         for child in objects:  # "called the behaviour outrageous": a long object
             if child.dep_.casefold() in r.object and child.i > verb.i:
-                span = self._clause(child, nested)
+                span = self._run_on(verb, child, self._clause(child, nested), nested)
                 if len(self.text[span[0] : span[1]].split()) >= _MIN_OBJECT_WORDS:
                     return span
+        prep = None if clause_only else self._prep_content(verb, nested)
+        if prep is not None:
+            return prep
         inverted = any(
             c.i > verb.i and c.dep_.casefold() in r.subject | r.inverted for c in verb.children
         )
         dep = verb.dep_.casefold()
-        if verb.head.i < verb.i and (dep in r.incise or (dep in r.conjunct and inverted)):
+        marked = any(
+            c.i < verb.i and c.dep_ == "mark" and c.lower_ in r.incise_marks for c in verb.children
+        )
+        if verb.head.i != verb.i and (
+            (verb.head.i < verb.i and (dep in r.incise or (dep in r.conjunct and inverted)))
+            or marked
+        ):
             span = self._clause(verb.head, [verb])
             if span[1] > span[0]:
                 return span
         return None
+
+    def _cut_off(self, clause: Any, verb: Any) -> bool:
+        """Whether a clause before the verb ends at a colon or semicolon before it: "The
+        vote angered the union: the workers said they …" reports the second part."""
+        if clause.i > verb.i:
+            return False
+        return any(t.text in (":", ";") for t in self.doc[clause.right_edge.i + 1 : verb.i])
+
+    def _judges(self, verb: Any) -> bool:
+        """ "see X as Y", "consider X a Y": a perception verb with a predicate on its object."""
+        r = self.rules
+        return any(
+            c.i > verb.i and (c.dep_.casefold() in r.predicative or c.lower_ in r.predicative)
+            for c in verb.children
+        )
+
+    def _run_on(
+        self, verb: Any, obj: Any, span: tuple[int, int], nested: list[Any]
+    ) -> tuple[int, int]:
+        """The object's span run on through the verb's dependents after it that belong to
+        the report ("the mayor of hiding the cost", "the plan a disaster for the town")."""
+        r = self.rules
+        start, end = span
+        for child in sorted(verb.children, key=lambda c: c.i):
+            if child.i <= obj.i or child.dep_.casefold() not in r.object_rest:
+                continue
+            if child in nested:
+                break
+            lo, hi = self._clause(child, nested)
+            gap = self.text[end:lo]
+            if hi <= lo or any(ch.isalnum() or ch in ".;:" for ch in gap):
+                break
+            end = hi
+        return start, end
+
+    def _prep_content(self, head: Any, nested: Sequence[Any] = ()) -> tuple[int, int] | None:
+        """What a preposition after ``head`` introduces, when it is a clause ("accused of
+        ignoring …") or, after a preposition of the pack's list, a noun phrase ("learned of
+        the deal", "allegations of abuse")."""
+        r = self.rules
+        if r.prep is None:
+            return None
+        for prep in head.children:
+            if prep.dep_.casefold() != r.prep or prep.i < head.i or prep in nested:
+                continue
+            for child in prep.children:
+                dep = child.dep_.casefold()
+                if prep.lower_ not in r.content_preps and dep != r.prep_clause:
+                    continue
+                if dep in (r.prep_clause, r.prep_object):
+                    span = self._clause(child, nested)
+                    if len(self.text[span[0] : span[1]].split()) >= _MIN_OBJECT_WORDS:
+                        return span
+        return None
+
+    def _nouns(self, claimed: Sequence[_Draft]) -> Iterator[_Draft]:
+        """Reporting nouns: "the minister's claim that …" (speaker the possessive, else none), with
+        their complement clause or what a preposition of the pack's list introduces."""
+        r = self.rules
+        taken = {tuple(d.contents[0]) for d in claimed}
+        for noun in self.doc:
+            if noun.pos_ != "NOUN" or noun.lemma_.casefold() not in r.nouns:
+                continue
+            if self._in_quote(noun.idx) is not None:
+                continue
+            span = None
+            for child in noun.children:
+                if (
+                    child.i > noun.i
+                    and child.dep_.casefold() in r.noun_complement
+                    and any(g.dep_ == "mark" and g.i < child.i for g in child.children)
+                ):
+                    span = self._clause(child)
+                    break
+            if span is None:
+                span = self._prep_content(noun)
+            if span is None or span[1] <= span[0] or span in taken:
+                continue
+            owner = next((c for c in noun.children if c.dep_.casefold() in r.possessive), None)
+            yield _Draft([span], (noun.idx, noun.idx + len(noun.text)), owner)
 
     # -- the steps
 
@@ -548,6 +682,8 @@ class _Extractor:
             content = self._content_of(verb, verb_ids - {verb.i})
             if quote is not None and content is not None and self._reaches_out(content, quote):
                 quote = None  # "said she felt X because “Y”": the clause, quotation and all
+            if quote is not None and quote[1] <= verb.idx:
+                speaker = self._between(quote, verb, speaker)
             if quote is not None and quote not in claimed:
                 claimed.add(quote)
                 draft = _Draft([quote], cue, speaker, quoted=True)
@@ -557,10 +693,13 @@ class _Extractor:
                     draft.contents.append(follow)
                 drafts.append(draft)
                 continue
-            if content is None or speaker is None:
+            if speaker is None and content is not None and self._controlled(verb, content):
+                content = None  # "residents are expected to vote": no report
+            if content is None or (speaker is None and not self._passive(verb)):
                 continue
             drafts.append(_Draft([content], cue, speaker))
         drafts.extend(self._relays())
+        drafts.extend(list(self._nouns(drafts)))
         drafts.extend(self._loose_quotes(claimed, drafts))
         drafts.sort(key=lambda d: d.contents[0][0])
         self._drop_nested(drafts)
@@ -575,6 +714,30 @@ class _Extractor:
             ),
             attributions=tuple(self._final(d) for d in drafts),
         )
+
+    def _between(self, quote: tuple[int, int], verb: Any, speaker: Any) -> Any:
+        """'"…," Lopez, a union leader, said … on “Morning Show.”': a subject inside
+        quotation marks is none; a person named between the quotation and its verb is."""
+        if speaker is not None and self._in_quote(speaker.idx) is None:
+            return speaker
+        people = [
+            e for e in self.entities
+            if self.rules.entities[e.label_] == "person"
+            and quote[1] <= e.start_char and e.end_char <= verb.idx
+        ]  # fmt: skip
+        return people[-1].root if people else None
+
+    def _controlled(self, verb: Any, content: tuple[int, int]) -> bool:
+        """Whether the content is the verb's controlled infinitive ("expected to consider")."""
+        return any(
+            c.dep_.casefold() == "xcomp" and c.idx >= content[0] and c.idx < content[1]
+            and content[0] >= verb.idx
+            for c in verb.children
+        )  # fmt: skip
+
+    def _passive(self, verb: Any) -> bool:
+        """A passive report with no agent ("residents were accused of …"): no speaker."""
+        return any(c.dep_.casefold() in self.rules.passive_subject for c in verb.children)
 
     def _reaches_out(self, clause: tuple[int, int], quote: tuple[int, int]) -> bool:
         """Whether a clause holding the quotation has words outside its quotation marks."""
@@ -674,7 +837,7 @@ class _Extractor:
             if d.speaker is None:
                 continue
             span, name, kind = self._speaker_phrase(d.speaker)
-            if name.casefold() in r.not_speakers:
+            if name.casefold() in r.not_speakers or not any(ch.isalpha() for ch in name):
                 d.speaker = None
                 continue
             d.speaker_span, d.name = span, name

@@ -19,8 +19,9 @@ _PAIRS = {
     "„": '“”"',
     '"': '"”',
     "‹": "›",
+    "‘": "’",  # British copy, US headlines; ’ ("players’ union") ends only an open ‘
 }
-_CLOSERS = frozenset('”»“"›')
+_CLOSERS = frozenset('”»“"›’')
 _MIN_WORDS = 3
 _BEFORE_OPEN = frozenset(" \t\n([{—–-/")  # what may stand before an opening mark
 

@@ -105,9 +105,12 @@ def test_long_article_is_chunked_and_grounded(httpserver: HTTPServer) -> None:
     summary, sizes = _summarize(httpserver)
     assert summary.check_grounded(ARTICLE) == []
     assert len(summary.events) > 3  # one overview per part, merged
-    # 80 statement sentences: the first 24 are attributed, and the cut is said, not silent.
-    assert len(summary.claims) + len(summary.counterclaims) == 24
-    assert any("24 of 80" in w for w in summary.provenance.warnings)
+    # 80 statement sentences: the first 48 (the default cap) are attributed, and the cut is
+    # said, not silent.
+    cap = Settings.max_statements
+    assert cap == 48
+    assert len(summary.claims) + len(summary.counterclaims) == cap
+    assert any(f"{cap} of 80" in w for w in summary.provenance.warnings)
     # No prompt carries the whole article (80 sentences): each holds one part (≈ 400 tokens).
     assert 0 < max(sizes) <= 40
 

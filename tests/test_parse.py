@@ -184,6 +184,9 @@ def test_quotations_pair_marks_by_position_in_mixed_copy() -> None:
         "not told anything at all,",
         "saw the papers only on Friday.",
     ]
+    # single marks (British copy, US headlines); an apostrophe inside a word never closes
+    british = "‘The talks are over for this year,’ the players’ union said. Fans’ chants rose."
+    assert [british[s:e] for s, e in quotations(british)] == ["The talks are over for this year,"]
     french = "« Nous ne céderons pas », a-t-il dit.\n« La grève continue\nAutre paragraphe."
     assert [french[s:e] for s, e in quotations(french)] == [
         "Nous ne céderons pas",
@@ -234,3 +237,41 @@ def test_a_noun_after_the_verb_is_its_subject_only_when_the_report_comes_first()
     found = _by_cue(_parsed(text, "fr"))
     assert found["déclaré"][0] == "Claire Morel"
     assert found["démenti"][0] not in ("accord", "tout accord", "stance")
+
+
+@needs_en
+def test_objects_run_on_prepositions_carry_reports_and_passives_need_no_speaker() -> None:
+    text = (
+        "Council members accused the mayor of hiding the cost of the new stadium. "
+        "Residents were accused of ignoring the warnings. "
+        "The report angered the union: the workers said they were never consulted. "
+        "As the auditor pointed out, the budget for the tunnel has doubled since 2019."
+    )
+    p = _parsed(text, "en")
+    found = {
+        (a.speaker_name, a.cue.text if a.cue else None, a.contents[0].text) for a in p.attributions
+    }
+    assert (
+        "Council members",
+        "accused",
+        "the mayor of hiding the cost of the new stadium",
+    ) in found
+    assert (None, "accused", "ignoring the warnings") in found  # passive, no agent: no speaker
+    assert ("workers", "said", "they were never consulted") in found  # not across the colon
+    assert ("auditor", "pointed", "the budget for the tunnel has doubled since 2019") in found
+
+
+@needs_en
+def test_a_reporting_noun_with_its_clause_and_its_possessor() -> None:
+    text = "Nobody believed the minister's claim that the factory would reopen next spring."
+    p = _parsed(text, "en")
+    assert _by_cue(p)["claim"] == ("minister", ["the factory would reopen next spring"])
+
+
+@needs_en
+def test_an_indefinite_speaker_is_kept_and_a_passive_without_a_report_is_none() -> None:
+    text = "Not everyone agrees that the plan will work. Residents are expected to vote in May."
+    p = _parsed(text, "en")
+    assert [(a.speaker_name, a.contents[0].text) for a in p.attributions] == [
+        ("Not everyone", "the plan will work")
+    ]
