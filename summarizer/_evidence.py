@@ -44,8 +44,9 @@ __all__ = [
 GROUP = 6
 """Claims asked about in one question at most: the answer stays under 200 tokens."""
 THRESHOLD = 0.5
-"""A model label less probable than this is reported ``unclear`` (chosen on the tune half of
-our gold: EVAL.md)."""
+"""A model label less probable than this is reported ``unclear``: set before any measurement
+(an even chance), not yet tuned on the tune half of our gold (EVAL.md says what it does on
+the held-out half)."""
 _NEEDS_NO_SENTENCE = frozenset({EvidenceStatus.not_applicable, EvidenceStatus.unclear})
 """Evidence answers that say the article shows nothing, so need no sentence to point to."""
 

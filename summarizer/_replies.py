@@ -33,8 +33,8 @@ __all__ = ["GROUP", "THRESHOLD", "ReplyAnswer", "apply", "ask", "messages", "pai
 GROUP = 6
 """Pairs asked about in one question at most: both statements of each are in the prompt."""
 THRESHOLD = 0.5
-"""A reply the model gives a lower probability than this is not taken (chosen on the tune
-half of our gold: EVAL.md)."""
+"""A reply the model gives a lower probability than this is not taken: set before any
+measurement, not yet tuned on the tune half of our gold (EVAL.md)."""
 
 
 class ReplyAnswer(BaseModel):

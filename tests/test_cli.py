@@ -253,7 +253,7 @@ def test_the_summary_line_counts_every_input_and_the_tokens_of_failed_ones(
     assert page.read_text(encoding="utf-8").startswith("# Le Pentagone annonce")
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(
-        "summarized 1 of 2 inputs · 9 requests, 7,145 prompt + 772 completion tokens · "
+        "summarized 1 of 2 inputs · 10 requests, 8,670 prompt + 864 completion tokens · "
         "est. cost $0.00 · "
     )
     assert last.endswith(f"failed: {invalid_article} (exit code 5, the first failure's)")

@@ -39,6 +39,8 @@ def answer(body: dict[str, Any]) -> dict[str, Any]:
         return {i: {"kind": "claim", "commitment": "asserted"} for i in ids}
     if "Ignore the numbers" in user:  # the figures question: the headline's against the body's
         return {i: {"same_group": "yes"} for i in re.findall(r"^(F\d+): ", user, re.M)}
+    if "does B answer A" in user:  # the replies question: nothing here answers anything
+        return {i: {"answers": "no"} for i in set(re.findall(r"^(R\d+) A ", user, re.M))}
     first = re.search(r"\[S(\d+)\] (\w+)", system)
     assert first is not None
     if "Three short tasks" in user:
@@ -48,9 +50,9 @@ def answer(body: dict[str, Any]) -> dict[str, Any]:
             "inconsistencies": [],
             "summary": [{"text": "Un résumé.", "sentences": [n]}],
         }
-    assert "For every claim, by its id" in user, user  # the evidence question
+    assert "about every claim, by its id" in user, user  # the evidence question
     ids = re.findall(r"^(C\d+) \[S\d+\]", user, re.M)
-    return {i: {"status": "unclear", "cue_sentence": None} for i in ids}
+    return {i: {"statement": "fact", "evidence": "not_discussed"} for i in ids}
 
 
 def _summarize(httpserver: HTTPServer, **changes: Any) -> tuple[Any, list[int]]:

@@ -82,8 +82,9 @@ def test_rounds_of_batches_give_the_same_summaries_as_online(tmp_path: Path) -> 
         assert first.in_progress == 1 and _states(db) == {"pending": 12}
         rest = _round(fake, tmp_path / "in.jsonl", db, out, wait=True)
         assert _states(db) == {"done": 12}
-        # Round 1: attributions and overviews; round 2: evidence questions.
-        assert len(first.created_batches) + len(rest.created_batches) == 2
+        # Round 1: attributions and overviews; round 2: which statements answer which;
+        # round 3: evidence questions (about the claims that are left).
+        assert len(first.created_batches) + len(rest.created_batches) == 3
         # Online, the same articles and the same (deterministic) fake answers:
         online = asyncio.run(_online(fake, tmp_path / "in.jsonl"))
     lines = _lines(out)

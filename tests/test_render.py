@@ -92,7 +92,7 @@ def test_seed_article_markdown_and_html_match_the_goldens(monkeypatch: pytest.Mo
     _check_golden("kursk.html", page)
     assert "| c4 | Patrick Ryder |" in markdown and "no evidence provided" in markdown
     assert "12.5 s" in markdown and "12.5 s" in page
-    assert "6 requests, 6145 prompt + 672 completion tokens" in markdown
+    assert "7 requests, 7670 prompt + 764 completion tokens" in markdown
     # the events table: who and what, where, who tells it
     assert "| Passenger: 10 000 soldats nord-coréens | Russie |" in markdown
     assert "alleged, by Le Pentagone (via RIA Novosti)" in markdown and "<th>where</th>" in page
