@@ -1,10 +1,11 @@
 """Scale-out: the nightly batch through the OpenAI Batch API (files + batches, half price).
 
-The pipeline is not rewritten for it. It runs as online, but its HTTP transport is a
-:class:`DeferringTransport`: a question already answered by a batch is answered from the store
-at once; a new one is queued in the store under a ``custom_id`` (sha256 of the request body,
-so the same question of the same article is the same id on every run) and the article is set
-aside (:class:`ArticleDeferred`, it stays pending). When every article in flight waits, the
+The pipeline is not rewritten for it. It runs as online, but its questions are answered by a
+:class:`BatchModel` (the model seam, :mod:`summarizer._model`): a question already answered by
+a batch is answered from the store at once; a new one is queued in the store under a
+``custom_id`` (sha256 of the request body, so the same question of the same article is the
+same id on every run) and the article is set aside (:class:`ArticleDeferred`, raised by the
+model, above the ``openai`` SDK; the article stays pending). When every article in flight waits, the
 wave closes and the next articles go. At the end, the queued requests are written to JSONL
 files (at most 50,000 requests and 190 MB each), uploaded, and turned into batches.
 
@@ -37,10 +38,11 @@ from typing import Any
 import httpx2
 import openai
 
+from summarizer._answers import request_body, request_bytes
+from summarizer._model import Meter, Model, Reply, bill, completion_of
 from summarizer.batch._limits import Throttle
 from summarizer.batch._runner import (
     BATCH_API_PARALLEL,
-    BATCH_USAGE,
     ArticleDeferred,
     BatchOptions,
     BatchStats,
@@ -48,15 +50,16 @@ from summarizer.batch._runner import (
     run_batch,
 )
 from summarizer.batch._store import Store
-from summarizer.client import Meter, translate_provider_error
+from summarizer.client import translate_provider_error
 from summarizer.config import Settings
 from summarizer.pipeline import Summarizer
+from summarizer.retrying import MalformedResponseError
 
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_REQUESTS",
     "ApiBatchStats",
-    "DeferringTransport",
+    "BatchModel",
     "cancel_batches",
     "collect_batches",
     "custom_id",
@@ -82,10 +85,15 @@ def _is_reask(body: dict[str, Any]) -> bool:
     return any(isinstance(m, dict) and m.get("role") == "assistant" for m in body["messages"])
 
 
-class DeferringTransport(httpx2.AsyncBaseTransport):
-    """Chat requests answered from the store, or queued for a batch; re-asks go online."""
+class BatchModel(Model):
+    """Chat requests answered from the store's batches, or queued for the next one (the
+    article deferred); re-asks, and requests the batches failed too often, go ``online``.
 
-    def __init__(self, store: Store, online: httpx2.AsyncBaseTransport) -> None:
+    The deferral is raised here, above the ``openai`` SDK and the retry policy, so nothing on
+    the way can take it for a failed request; an answer a batch gave comes back billed
+    ``batch`` (the article's discounted share, :attr:`~summarizer._model.Meter.batch`)."""
+
+    def __init__(self, store: Store, online: Model) -> None:
         self.store = store
         self._requests = store.batch_requests
         self.online = online
@@ -95,29 +103,19 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
         self.last_change = time.monotonic()
         self._release = asyncio.Event()
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
-            return await self.online.handle_async_request(request)
-        raw = await request.aread()
-        body = json.loads(raw)
+    async def request(self, request: dict[str, Any], meter: Meter) -> Reply:
+        body = request_body(request)
         if _is_reask(body):
-            return await self._online(request)
+            return await self._online(request, meter)
         cid = custom_id(body)
         found = self._requests.request(cid)
         if found is not None and found.state == "online":  # the batches failed it too often
-            return await self._online(request)
+            return await self._online(request, meter)
         if found is not None and found.state in ("answered", "failed"):
-            if found.status == 200:
-                _count_batch_usage(found.response)
-            return httpx2.Response(
-                found.status or 500,
-                content=(found.response or "{}").encode(),
-                headers={"content-type": "application/json"},
-                request=request,
-            )
+            return _answered(found.status or 500, found.response or "{}", meter)
         if found is None:
             self.queued += 1
-            await self._requests.queue(cid, raw.decode())
+            await self._requests.queue(cid, request_bytes(request).decode())
         release = self._release
         self.waiting += 1
         self.last_change = time.monotonic()
@@ -127,10 +125,10 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
             self.waiting -= 1
         raise ArticleDeferred(cid)
 
-    async def _online(self, request: httpx2.Request) -> httpx2.Response:
+    async def _online(self, request: dict[str, Any], meter: Meter) -> Reply:
         self.online_in_flight += 1
         try:
-            return await self.online.handle_async_request(request)
+            return await self.online.request(request, meter)
         finally:
             self.online_in_flight -= 1
             self.last_change = time.monotonic()
@@ -153,18 +151,26 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
         await self.online.aclose()
 
 
-def _count_batch_usage(response: str | None) -> None:
-    """Add an answer's tokens to the article's Batch API share (the meter counts them too)."""
-    counted = BATCH_USAGE.get()
-    if counted is None:
-        return
-    try:
-        used = json.loads(response or "{}")["usage"]
-        prompt, completion = int(used["prompt_tokens"]), int(used["completion_tokens"])
-    except (ValueError, TypeError, KeyError):
-        return  # an answer without usage: the meter counts nothing for it either
-    counted.prompt_tokens += prompt
-    counted.completion_tokens += completion
+def _answered(status: int, response: str, meter: Meter) -> Reply:
+    """A batch's answer to a request, counted like a request sent; a failed one raised as the
+    endpoint's error would be (a 4xx is final)."""
+    meter.usage.requests += 1
+    if status != 200:
+        error = openai.APIStatusError(
+            f"Error code: {status} - {response}",
+            response=httpx2.Response(status, content=response.encode(), request=_CHAT),
+            body=json.loads(response),
+        )
+        raise translate_provider_error(error, meter) from error
+    completion = completion_of(json.loads(response))
+    if not completion.choices:
+        empty = MalformedResponseError("the batch answered with no choices")
+        raise translate_provider_error(empty, meter) from empty
+    bill(meter, completion)
+    return Reply(completion, "batch")
+
+
+_CHAT = httpx2.Request("POST", "https://api.openai.com/v1/chat/completions")
 
 
 @dataclass
@@ -225,19 +231,22 @@ async def _wave_run(
     options: BatchOptions,
     on_progress: Callable[[BatchStats], None] | None,
 ) -> BatchStats:
-    deferring = DeferringTransport(store, httpx2.AsyncHTTPTransport())
     concurrency = batch_concurrency(settings, options.concurrency, api_batch=True)
     throttle = Throttle(concurrency, rpm=options.rpm, tpm=options.tpm)
-    summarizer = Summarizer(
-        settings=settings,
-        http_client=httpx2.AsyncClient(transport=deferring, timeout=settings.timeout),
-        gate=throttle,
-    )
+    summarizer = Summarizer(settings=settings, gate=throttle)
+    deferring: list[BatchModel] = []  # one, around the endpoint's model once it is made
+
+    def defer(online: Model) -> Model:
+        deferring.append(BatchModel(store, online))
+        return deferring[-1]
+
+    summarizer._wrap = defer
 
     async def close_waves() -> None:
         while True:
             await asyncio.sleep(_QUIET / 4)
-            deferring.close_wave_if_quiet()
+            for model in deferring:
+                model.close_wave_if_quiet()
 
     closer = asyncio.create_task(close_waves())
     try:
@@ -254,7 +263,8 @@ async def _wave_run(
     finally:
         closer.cancel()
         await asyncio.gather(closer, return_exceptions=True)
-        deferring.release_all()
+        for model in deferring:
+            model.release_all()
 
 
 def _api_client(settings: Settings) -> openai.AsyncOpenAI:
