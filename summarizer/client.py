@@ -173,6 +173,7 @@ class OpenAIModel(Model):
         gate: RequestGate | None = None,
     ) -> None:
         self.settings = settings
+        self.base_url = base_url
         self.gate = gate
         key = settings.api_key.reveal() if settings.api_key is not None else "local-no-key"
         self._openai = openai.AsyncOpenAI(

@@ -4,13 +4,17 @@ What the Batch API and the evaluation's replays rely on: a request body built fr
 request without the SDK is the SDK's, byte for byte (the batch's JSONL and the replay key are
 made from it); the Batch API's model answers from the store, or queues the question and defers
 its article itself, before any HTTP request; its answers come back billed at the batch price
-and the client attributes them; an earlier run's answer is billed to that run.
+and the client attributes them; an earlier run's answer is billed to that run; the
+evaluation's answers files, kept by an HTTP transport before, replay in front of the model.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import importlib.util
 import json
+import sqlite3
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,12 +25,12 @@ import openai
 import pytest
 
 from summarizer._answers import CachingModel, request_bytes
-from summarizer._model import FunctionModel, Meter, Reply
+from summarizer._model import FunctionModel, Meter, Model, Reply
 from summarizer._structured import StructuredQuestion
 from summarizer.batch import Store
 from summarizer.batch._openai_batch import BatchModel, custom_id
 from summarizer.batch._runner import ArticleDeferred
-from summarizer.client import ModelClient
+from summarizer.client import ModelClient, OpenAIModel
 from summarizer.config import Settings
 from summarizer.exceptions import BadRequestError
 from summarizer.grounding import AlignedText, segment
@@ -124,61 +128,55 @@ def test_the_batch_model_queues_and_defers_before_any_http_request(tmp_path: Pat
         assert store.batch_requests.queued() == [(cid, request_bytes(request).decode())]
 
 
-def _answered_store(store: Store, request: dict[str, Any], status: int, answer: Any) -> None:
+def _on_a_batch(store: Store, status: int, answer: Any, online: Model) -> ModelClient:
+    """A client on the Batch API's model whose store holds ``answer`` (HTTP ``status``) to the
+    first question :func:`_ask` asks; ``online`` answers the rest."""
+    settings = _settings()
+    question = StructuredQuestion.of(EvidenceAnswer, instructor.Mode.JSON)
+    request = question.request(
+        MESSAGES, model=settings.model, temperature=0, max_tokens=settings.max_tokens
+    )
     cid = custom_id(json.loads(request_bytes(request)))
 
     async def record() -> None:
         await store.batch_requests.queue(cid, request_bytes(request).decode())
         body = json.dumps(answer)
-        failed = [(status, body, cid)] if status != 200 else []
-        answered = [(body, cid)] if status == 200 else []
         await store.batch_requests.record_answers(
-            answered=answered, failed=failed, retry=[], max_tries=3
+            answered=[(body, cid)] if status == 200 else [],
+            failed=[(status, body, cid)] if status != 200 else [],
+            retry=[],
+            max_tries=3,
         )
 
     asyncio.run(record())
+    return ModelClient(settings, model=BatchModel(store, online))
+
+
+def _ask(client: ModelClient, meter: Meter) -> EvidenceAnswer:
+    return _run(client.ask(EvidenceAnswer, MESSAGES, meter=meter, context=CONTEXT))
 
 
 def test_a_batch_answer_is_billed_at_the_batch_price_through_the_seam(tmp_path: Path) -> None:
-    settings = _settings()
-    question = StructuredQuestion.of(EvidenceAnswer, instructor.Mode.JSON)
-    request = question.request(
-        MESSAGES, model=settings.model, temperature=0, max_tokens=settings.max_tokens
-    )
+    answered = completion(VALID, prompt_tokens=300, completion_tokens=20)
+    online = FunctionModel(lambda _r: completion(VALID, prompt_tokens=7, completion_tokens=1))
+    meter = Meter()
     with Store(tmp_path / "night.db") as store:
-        _answered_store(
-            store, request, 200, completion(VALID, prompt_tokens=300, completion_tokens=20)
-        )
-        online = FunctionModel(lambda _r: completion(VALID, prompt_tokens=7, completion_tokens=1))
-        client = ModelClient(settings, model=BatchModel(store, online))
-        meter = Meter()
-        answer = _run(client.ask(EvidenceAnswer, MESSAGES, meter=meter, context=CONTEXT))
+        answer = _ask(_on_a_batch(store, 200, answered, online), meter)
 
     assert answer.statement.value == "fact"
     assert online.requests == []  # the batch answered
-    assert (meter.usage.requests, meter.usage.prompt_tokens, meter.usage.completion_tokens) == (
-        1,
-        300,
-        20,
-    )
+    usage = meter.usage
+    assert (usage.requests, usage.prompt_tokens, usage.completion_tokens) == (1, 300, 20)
     assert (meter.batch.prompt_tokens, meter.batch.completion_tokens) == (300, 20)
 
 
 def test_a_reask_goes_online_and_is_billed_online(tmp_path: Path) -> None:
-    settings = _settings()
-    question = StructuredQuestion.of(EvidenceAnswer, instructor.Mode.JSON)
-    request = question.request(
-        MESSAGES, model=settings.model, temperature=0, max_tokens=settings.max_tokens
-    )
     bad = json.dumps({"statement": "maybe"})
+    answered = completion(bad, prompt_tokens=300, completion_tokens=20)
+    online = FunctionModel(lambda _r: completion(VALID, prompt_tokens=400, completion_tokens=9))
+    meter = Meter()
     with Store(tmp_path / "night.db") as store:
-        _answered_store(
-            store, request, 200, completion(bad, prompt_tokens=300, completion_tokens=20)
-        )
-        online = FunctionModel(lambda _r: completion(VALID, prompt_tokens=400, completion_tokens=9))
-        client = ModelClient(settings, model=BatchModel(store, online))
-        meter = Meter()
-        _run(client.ask(EvidenceAnswer, MESSAGES, meter=meter, context=CONTEXT))
+        _ask(_on_a_batch(store, 200, answered, online), meter)
 
     assert len(online.requests) == 1 and online.requests[0]["messages"][-2]["content"] == bad
     assert (meter.usage.requests, meter.usage.reasks, meter.usage.prompt_tokens) == (2, 1, 700)
@@ -186,18 +184,12 @@ def test_a_reask_goes_online_and_is_billed_online(tmp_path: Path) -> None:
 
 
 def test_a_final_batch_failure_is_the_endpoints_typed_error(tmp_path: Path) -> None:
-    settings = _settings()
-    question = StructuredQuestion.of(EvidenceAnswer, instructor.Mode.JSON)
-    request = question.request(
-        MESSAGES, model=settings.model, temperature=0, max_tokens=settings.max_tokens
-    )
     refused = {"error": {"message": "unknown parameter", "type": "invalid_request_error"}}
+    meter = Meter()
     with Store(tmp_path / "night.db") as store:
-        _answered_store(store, request, 400, refused)
-        client = ModelClient(settings, model=BatchModel(store, FunctionModel(_never_online)))
-        meter = Meter()
+        client = _on_a_batch(store, 400, refused, FunctionModel(_never_online))
         with pytest.raises(BadRequestError, match="HTTP 400") as caught:
-            _run(client.ask(EvidenceAnswer, MESSAGES, meter=meter, context=CONTEXT))
+            _ask(client, meter)
 
     assert caught.value.status_code == 400 and "unknown parameter" in (caught.value.body or "")
     assert meter.usage.requests == 1 and meter.batch.total_tokens == 0
@@ -239,3 +231,65 @@ def test_an_earlier_answer_is_billed_to_the_run_that_received_it(replay: bool) -
     else:
         assert again.billed == "earlier"
         assert (meter.usage.requests, meter.usage.total_tokens) == (0, 0)
+
+
+def _eval_cached() -> Any:
+    """benchmarks/eval_cached.py, a script (not a package), loaded as a module."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "eval_cached.py"
+    spec = importlib.util.spec_from_file_location("eval_cached", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_evaluations_answers_files_replay_through_the_seam(tmp_path: Path) -> None:
+    """A file the evaluation's HTTP transport kept (keyed by what the SDK sent) replays in
+    front of the model, counted as the requests it stands for; new answers are kept too."""
+    question = StructuredQuestion.of(EvidenceAnswer, instructor.Mode.TOOLS)
+    request = question.request(MESSAGES, model="m", temperature=0, max_tokens=64)
+    seen: list[httpx2.Request] = []
+
+    def handler(sent: httpx2.Request) -> httpx2.Response:
+        seen.append(sent)
+        return httpx2.Response(200, json=completion(VALID))
+
+    async def send() -> None:
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+        async with openai.AsyncOpenAI(
+            api_key="sk-test", base_url="http://127.0.0.1:9/v1", http_client=client
+        ) as sdk:
+            await sdk.chat.completions.create(**request)
+
+    asyncio.run(send())
+    sent = seen[0]
+    old_key = hashlib.sha256(
+        sent.method.encode() + b" " + sent.url.path.encode() + b"\n" + sent.content
+    ).hexdigest()
+    db = tmp_path / "answers.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE answers (key TEXT PRIMARY KEY, status INTEGER, body BLOB)")
+        con.execute(
+            "INSERT INTO answers VALUES (?, 200, ?)",
+            (old_key, json.dumps(completion(VALID)).encode()),
+        )
+
+    eval_cached = _eval_cached()
+    answers = eval_cached.ReplayedAnswers(db)
+    closed = OpenAIModel(_settings(), base_url="http://127.0.0.1:9/v1")  # a closed port
+    meter = Meter()
+    reply = _run(answers.around(closed).request(request, meter))
+    assert reply.completion.choices[0].message.content == VALID
+    assert (answers.hits, answers.misses, meter.usage.requests, meter.usage.total_tokens) == (
+        1,
+        0,
+        1,
+        15,
+    )
+
+    other = question.request(MESSAGES, model="m", temperature=0, max_tokens=65)
+    asked = FunctionModel(lambda _r: completion(VALID))
+    _run(answers.around(asked).request(other, Meter()))
+    again = eval_cached.ReplayedAnswers(db)
+    _run(again.around(FunctionModel(_never_online)).request(other, Meter()))
+    assert (len(asked.requests), again.hits) == (1, 1)
