@@ -167,7 +167,7 @@ class Summarizer:
             )
             if self._wrap is not None:
                 model = self._wrap(model)
-            self._client = ModelClient(self.settings, gate=self._gate, model=model)
+            self._client = ModelClient(self.settings, model=model)
         return self._client
 
     async def asummarize(
