@@ -40,7 +40,7 @@ from summarizer._answers import ANSWER_CACHE, AnswerCache, CachingModel, request
 from summarizer._chunking import CHARS_PER_TOKEN
 from summarizer._confidence import label_probabilities
 from summarizer._input import BodyTooLarge, ByteCap
-from summarizer._model import FunctionModel, Meter, Model, Reply, bill
+from summarizer._model import Meter, Model, Reply, bill
 from summarizer._parallel import finish_in_flight
 from summarizer._structured import StructuredQuestion
 from summarizer.config import OPENAI_URL, Secret, Settings, mask_url
@@ -61,7 +61,6 @@ __all__ = [
     "ANSWER_CACHE",
     "MAX_RESPONSE_BYTES",
     "AnswerCache",
-    "FunctionModel",
     "Meter",
     "Model",
     "ModelClient",

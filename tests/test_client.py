@@ -4,7 +4,7 @@ re-asks against a scripted model.
 Nothing here mocks ``openai`` or ``instructor``: the transport tests script the HTTP responses
 of a ``pytest-httpserver`` endpoint on this machine and check what a caller sees: the result or
 the typed error, the waits the retry policy asked for and the usage metered. The re-ask tests
-need only the answers, so a :class:`~summarizer._model.FunctionModel` gives them (the client's
+need only the answers, so a :class:`~summarizer.testing.FunctionModel` gives them (the client's
 seam, below the re-ask loop and above the SDK) and they check the messages a re-ask sends back
 to the model. Waits are recorded, never slept.
 """
@@ -26,7 +26,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from summarizer import Summarizer, _by_id, summarize
-from summarizer._model import FunctionModel, Model
+from summarizer._model import Model
 from summarizer.client import Meter, ModelClient
 from summarizer.config import Secret, Settings
 from summarizer.exceptions import (
@@ -44,6 +44,7 @@ from summarizer.exceptions import (
 from summarizer.grounding import AlignedText, segment
 from summarizer.models import ClaimKind, EvidenceAnswer, EvidenceStatus, Shown
 from summarizer.retrying import RetryPolicy
+from summarizer.testing import FunctionModel
 
 # These tests start their own servers on loopback; everything else stays blocked.
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])

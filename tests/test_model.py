@@ -25,7 +25,7 @@ import openai
 import pytest
 
 from summarizer._answers import CachingModel, request_bytes
-from summarizer._model import FunctionModel, Meter, Model, Reply
+from summarizer._model import Meter, Model, Reply
 from summarizer._structured import StructuredQuestion
 from summarizer.batch import Store
 from summarizer.batch._openai_batch import BatchModel, custom_id
@@ -35,6 +35,7 @@ from summarizer.config import Settings
 from summarizer.exceptions import BadRequestError
 from summarizer.grounding import AlignedText, segment
 from summarizer.models import AttributionAnswer, EvidenceAnswer
+from summarizer.testing import FunctionModel
 from tests.test_client import MESSAGES, TEXT, VALID, completion
 
 T = TypeVar("T")
