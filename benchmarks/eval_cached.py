@@ -70,7 +70,7 @@ class ReplayedAnswers:
         base_url = getattr(model, "base_url", None)
         if base_url is not None:
             self.chat_path = urlsplit(str(base_url)).path.rstrip("/") + "/chat/completions"
-        return CachingModel(model, self, replay=True)
+        return CachingModel(model, self, hit="online")
 
     def get(self, request: dict[str, Any]) -> tuple[str, str | None]:
         head = f"POST {self.chat_path}\n".encode()

@@ -15,7 +15,7 @@ import json
 from contextvars import ContextVar
 from typing import Any, Protocol
 
-from summarizer._model import Meter, Model, Reply, bill, completion_of
+from summarizer._model import Billing, Meter, Model, Reply, bill, completion_of
 
 __all__ = [
     "ANSWER_CACHE",
@@ -83,22 +83,24 @@ class CachingModel(Model):
     """``model`` with ``cache`` in front: a request whose answer the cache holds is answered
     from it, anything else is asked of ``model`` and its answer stored once it arrived.
 
-    A stored answer is billed ``earlier`` (by the run that received it), unless ``replay``:
-    then it is counted as the request it stands for (an evaluation replaying answers measures
-    the requests and tokens of the run it replays)."""
+    One cache for every answer kept by request: a batch store's answers of earlier runs, the
+    Batch API's (:class:`summarizer.batch._openai_batch.BatchAnswers`) and an evaluation's
+    replays. A kept answer comes back billed ``hit``: ``earlier`` (by the run that received
+    it: nothing counted now), ``batch`` (a Batch API answer, counted as a request at the
+    batch price) or ``online`` (counted as the request it stands for: an evaluation's replay
+    measures the requests and tokens of the run it replays)."""
 
-    def __init__(self, model: Model, cache: AnswerCache, *, replay: bool = False) -> None:
-        self.model, self.cache, self.replay = model, cache, replay
+    def __init__(self, model: Model, cache: AnswerCache, *, hit: Billing = "earlier") -> None:
+        self.model, self.cache, self.hit = model, cache, hit
 
     async def request(self, request: dict[str, Any], meter: Meter) -> Reply:
         key, stored = self.cache.get(request)
         if stored is not None:
             completion = completion_of(json.loads(stored))
-            if not self.replay:
-                return Reply(completion, "earlier")
-            meter.usage.requests += 1
-            bill(meter, completion)
-            return Reply(completion)
+            if self.hit != "earlier":
+                meter.usage.requests += 1
+                bill(meter, completion)
+            return Reply(completion, self.hit)
         reply = await self.model.request(request, meter)
         # A store that cannot take it (disk full) raises its error: the night stops.
         await self.cache.put(key, reply.completion.to_json(indent=None))

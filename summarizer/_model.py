@@ -8,9 +8,10 @@ question is answered are swapped without touching the re-ask loop:
 
 * :class:`~summarizer.client.OpenAIModel`, an OpenAI-compatible endpoint (the ``openai`` SDK
   under our retry policy), the default;
-* :class:`~summarizer.batch._openai_batch.BatchModel`, the Batch API: the store's answer, or
-  the question queued for the next batch and its article deferred (raised here, above the SDK);
-* :class:`~summarizer._answers.CachingModel`, the answers an earlier run received;
+* :class:`~summarizer.batch._openai_batch.BatchModel`, the Batch API: the question queued for
+  the next batch and its article deferred (raised by the model, above the SDK);
+* :class:`~summarizer._answers.CachingModel`, answers kept by request in front of another
+  model: an earlier run's, the Batch API's (in front of its ``BatchModel``), an evaluation's;
 * :class:`FunctionModel`, a Python function, for tests.
 
 How an answer was billed comes back with it in its :class:`Reply`, so the client attributes it
@@ -59,9 +60,9 @@ class Meter:
 class Reply:
     """A model's answer to one request, and how it was billed.
 
-    ``online``: sent, and counted in the meter by the model as it went (every attempt);
-    ``batch``: answered by the Batch API, counted by the model like a request sent, its tokens
-    the article's discounted share; ``earlier``: an earlier run's answer, billed by that run."""
+    ``online``: sent, and counted in the meter as it went (every attempt); ``batch``: answered
+    by the Batch API, counted like a request sent, its tokens the article's discounted share;
+    ``earlier``: an earlier run's answer, billed by that run (nothing counted now)."""
 
     completion: ChatCompletion
     billed: Billing = "online"

@@ -276,6 +276,9 @@ class ModelClient:
         model = self.model if cache is None else CachingModel(self.model, cache)
         reply = await model.request(request, meter)
         completion = reply.completion
+        if not completion.choices:  # a kept or batched answer without one: nothing to parse
+            empty = MalformedResponseError("the answer has no choices")
+            raise translate_provider_error(empty, meter, secret=self.settings.api_key) from empty
         if reply.billed == "earlier":
             used = completion.usage
             meter.reused_requests += 1

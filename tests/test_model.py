@@ -25,7 +25,7 @@ import openai
 import pytest
 
 from summarizer._answers import CachingModel, request_bytes
-from summarizer._model import Meter, Model, Reply
+from summarizer._model import Billing, Meter, Model, Reply
 from summarizer._structured import StructuredQuestion
 from summarizer.batch import Store
 from summarizer.batch._openai_batch import BatchModel, custom_id
@@ -150,7 +150,7 @@ def _on_a_batch(store: Store, status: int, answer: Any, online: Model) -> ModelC
         )
 
     asyncio.run(record())
-    return ModelClient(settings, model=BatchModel(store, online))
+    return ModelClient(settings, model=BatchModel(store, online).answering())
 
 
 def _ask(client: ModelClient, meter: Meter) -> EvidenceAnswer:
@@ -210,28 +210,26 @@ class _Answers:
         self.stored[key] = answer
 
 
-@pytest.mark.parametrize("replay", [False, True])
-def test_an_earlier_answer_is_billed_to_the_run_that_received_it(replay: bool) -> None:
+@pytest.mark.parametrize("hit", ["earlier", "batch", "online"])
+def test_a_kept_answer_is_billed_as_its_cache_says(hit: Billing) -> None:
+    """An earlier run's answer is billed to that run, a batch's counted at the batch price,
+    an evaluation's replay counted as the request it stands for."""
     answers = _Answers()
     online = FunctionModel(lambda _r: completion(VALID, prompt_tokens=30, completion_tokens=3))
     request = {"model": "m", "messages": MESSAGES}
 
     async def twice() -> tuple[Reply, Reply, Meter]:
-        first = await CachingModel(online, answers, replay=replay).request(request, Meter())
+        first = await CachingModel(online, answers, hit=hit).request(request, Meter())
         meter = Meter()
-        again = await CachingModel(online, answers, replay=replay).request(request, meter)
+        again = await CachingModel(online, answers, hit=hit).request(request, meter)
         return first, again, meter
 
     first, again, meter = asyncio.run(twice())
     assert len(online.requests) == 1
     assert again.completion.choices[0].message.content == VALID
-    assert first.billed == "online"
-    if replay:  # an evaluation's replay: counted as the request it stands for
-        assert again.billed == "online"
-        assert (meter.usage.requests, meter.usage.total_tokens) == (1, 33)
-    else:
-        assert again.billed == "earlier"
-        assert (meter.usage.requests, meter.usage.total_tokens) == (0, 0)
+    assert (first.billed, again.billed) == ("online", hit)
+    counted = (0, 0) if hit == "earlier" else (1, 33)
+    assert (meter.usage.requests, meter.usage.total_tokens) == counted
 
 
 def _eval_cached() -> Any:

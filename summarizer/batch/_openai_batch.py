@@ -1,13 +1,15 @@
 """Scale-out: the nightly batch through the OpenAI Batch API (files + batches, half price).
 
 The pipeline is not rewritten for it. It runs as online, but its questions are answered by a
-:class:`BatchModel` (the model seam, :mod:`summarizer._model`): a question already answered by
-a batch is answered from the store at once; a new one is queued in the store under a
-``custom_id`` (sha256 of the request body, so the same question of the same article is the
-same id on every run) and the article is set aside (:class:`ArticleDeferred`, raised by the
-model, above the ``openai`` SDK; the article stays pending). When every article in flight waits, the
-wave closes and the next articles go. At the end, the queued requests are written to JSONL
-files (at most 50,000 requests and 190 MB each), uploaded, and turned into batches.
+:class:`BatchModel` behind the batches' answers (the model seam, :mod:`summarizer._model`): a
+question already answered by a batch is answered from the store at once
+(:class:`BatchAnswers`, through the answer cache every kept answer goes through); a new one is
+queued in the store under a ``custom_id`` (sha256 of the request body, so the same question of
+the same article is the same id on every run) and the article is set aside
+(:class:`ArticleDeferred`, raised by the model, above the ``openai`` SDK; the article stays
+pending). When every article in flight waits, the wave closes and the next articles go. At the
+end, the queued requests are written to JSONL files (at most 50,000 requests and 190 MB each),
+uploaded, and turned into batches.
 
 The next run of the same command collects finished batches (output and error files), runs the
 pipeline again, and the articles whose questions are all answered are validated and grounded
@@ -38,8 +40,8 @@ from typing import Any
 import httpx2
 import openai
 
-from summarizer._answers import request_body, request_bytes
-from summarizer._model import Meter, Model, Reply, bill, completion_of
+from summarizer._answers import CachingModel, request_body, request_bytes
+from summarizer._model import Meter, Model, Reply
 from summarizer.batch._limits import Throttle
 from summarizer.batch._runner import (
     BATCH_API_PARALLEL,
@@ -52,13 +54,14 @@ from summarizer.batch._runner import (
 from summarizer.batch._store import Store
 from summarizer.client import translate_provider_error
 from summarizer.config import Settings
+from summarizer.exceptions import SummarizerError
 from summarizer.pipeline import Summarizer
-from summarizer.retrying import MalformedResponseError
 
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_REQUESTS",
     "ApiBatchStats",
+    "BatchAnswers",
     "BatchModel",
     "cancel_batches",
     "collect_batches",
@@ -85,13 +88,35 @@ def _is_reask(body: dict[str, Any]) -> bool:
     return any(isinstance(m, dict) and m.get("role") == "assistant" for m in body["messages"])
 
 
+class BatchAnswers:
+    """The Batch API's answers in the store, as the answer cache in front of a
+    :class:`BatchModel` (:class:`~summarizer._answers.CachingModel`, billed ``batch``): the
+    answer a batch gave to a request, by its ``custom_id``. :func:`collect_batches` writes
+    them; an answer received online is not a batch's and is not kept here."""
+
+    def __init__(self, store: Store) -> None:
+        self._requests = store.batch_requests
+
+    def get(self, request: dict[str, Any]) -> tuple[str, str | None]:
+        body = request_body(request)
+        cid = custom_id(body)
+        found = None if _is_reask(body) else self._requests.request(cid)
+        answered = found is not None and found.state == "answered" and found.status == 200
+        return cid, found.response if answered and found is not None else None
+
+    async def put(self, key: str, answer: str) -> None:
+        """Nothing: only a batch's answers are kept (by :func:`collect_batches`)."""
+
+
 class BatchModel(Model):
-    """Chat requests answered from the store's batches, or queued for the next one (the
-    article deferred); re-asks, and requests the batches failed too often, go ``online``.
+    """The questions no batch answered: queued for the next one, the article deferred;
+    re-asks, and requests the batches failed too often, go ``online``; a request a batch
+    refused for good fails as the endpoint's refusal would.
 
     The deferral is raised here, above the ``openai`` SDK and the retry policy, so nothing on
-    the way can take it for a failed request; an answer a batch gave comes back billed
-    ``batch`` (the article's discounted share, :attr:`~summarizer._model.Meter.batch`)."""
+    the way can take it for a failed request. :meth:`answering` puts the batches' answers in
+    front (billed ``batch``: the article's discounted share,
+    :attr:`~summarizer._model.Meter.batch`)."""
 
     def __init__(self, store: Store, online: Model) -> None:
         self.store = store
@@ -103,6 +128,10 @@ class BatchModel(Model):
         self.last_change = time.monotonic()
         self._release = asyncio.Event()
 
+    def answering(self) -> Model:
+        """This model behind the answers the batches gave: the Batch API's whole model."""
+        return CachingModel(self, BatchAnswers(self.store), hit="batch")
+
     async def request(self, request: dict[str, Any], meter: Meter) -> Reply:
         body = request_body(request)
         if _is_reask(body):
@@ -112,7 +141,8 @@ class BatchModel(Model):
         if found is not None and found.state == "online":  # the batches failed it too often
             return await self._online(request, meter)
         if found is not None and found.state in ("answered", "failed"):
-            return _answered(found.status or 500, found.response or "{}", meter)
+            meter.usage.requests += 1
+            raise _refused(found.status or 500, found.response or "{}", meter)
         if found is None:
             self.queued += 1
             await self._requests.queue(cid, request_bytes(request).decode())
@@ -151,23 +181,14 @@ class BatchModel(Model):
         await self.online.aclose()
 
 
-def _answered(status: int, response: str, meter: Meter) -> Reply:
-    """A batch's answer to a request, counted like a request sent; a failed one raised as the
-    endpoint's error would be (a 4xx is final)."""
-    meter.usage.requests += 1
-    if status != 200:
-        error = openai.APIStatusError(
-            f"Error code: {status} - {response}",
-            response=httpx2.Response(status, content=response.encode(), request=_CHAT),
-            body=json.loads(response),
-        )
-        raise translate_provider_error(error, meter) from error
-    completion = completion_of(json.loads(response))
-    if not completion.choices:
-        empty = MalformedResponseError("the batch answered with no choices")
-        raise translate_provider_error(empty, meter) from empty
-    bill(meter, completion)
-    return Reply(completion, "batch")
+def _refused(status: int, response: str, meter: Meter) -> SummarizerError:
+    """A batch's final refusal of a request (a 4xx), as the endpoint's would be translated."""
+    error = openai.APIStatusError(
+        f"Error code: {status} - {response}",
+        response=httpx2.Response(status, content=response.encode(), request=_CHAT),
+        body=json.loads(response),
+    )
+    return translate_provider_error(error, meter)
 
 
 _CHAT = httpx2.Request("POST", "https://api.openai.com/v1/chat/completions")
@@ -238,7 +259,7 @@ async def _wave_run(
 
     def defer(online: Model) -> Model:
         deferring.append(BatchModel(store, online))
-        return deferring[-1]
+        return deferring[-1].answering()
 
     summarizer._wrap = defer
 
