@@ -4,12 +4,13 @@
         [--scores F]
 
 Runs the evaluation of ``summarizer eval`` on the embedded model (or the configured endpoint)
-through an HTTP transport that stores each answer under the sha256 of its request and replays
-it when the same request comes again. A change to what code does *after* the model (speaker
-resolution, evidence grounding, the mapping to predictions) is then measured before and after
-on identical model answers, in seconds instead of hours; a change that alters the requests
-sends only the changed ones to the model. Each run uses a fresh batch store unless ``--store``
-names one, so by default no summary is reused, only answers.
+with a cache in front of the model (:class:`ReplayedAnswers`, a
+:class:`summarizer._answers.CachingModel`) that stores each answer under the sha256 of its
+request and replays it when the same request comes again. A change to what code does *after*
+the model (speaker resolution, evidence grounding, the mapping to predictions) is then
+measured before and after on identical model answers, in seconds instead of hours; a change
+that alters the requests sends only the changed ones to the model. Each run uses a fresh batch
+store unless ``--store`` names one, so by default no summary is reused, only answers.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-import httpx2
+from urllib.parse import urlsplit
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
 from summarizer import _parse  # noqa: E402
+from summarizer._answers import CachingModel, request_bytes  # noqa: E402
 from summarizer._cli._eval import _Progress  # noqa: E402
 from summarizer._evaluate import (  # noqa: E402
     evaluate,
@@ -38,41 +39,57 @@ from summarizer._evaluate import (  # noqa: E402
     load_gold,
     select,
 )
+from summarizer._model import Model  # noqa: E402
 from summarizer.batch import Store, Throttle  # noqa: E402
 from summarizer.config import Settings  # noqa: E402
 from summarizer.evaluation import score_document  # noqa: E402
 from summarizer.pipeline import Summarizer  # noqa: E402
 
 
-class CachingTransport(httpx2.AsyncBaseTransport):
-    """Answers a request seen before from SQLite; forwards and stores a new one (200 only)."""
+class ReplayedAnswers:
+    """The answers file, in front of the model (a :class:`summarizer._answers.CachingModel`):
+    a request seen before is answered from SQLite, a new one asked and its answer stored.
 
-    def __init__(self, inner: httpx2.AsyncBaseTransport, path: Path) -> None:
-        self.inner = inner
+    The key is the one the HTTP transport that kept these files used, sha256 of
+    ``POST {path}\n{body}``, the body being the bytes the ``openai`` SDK sends
+    (:func:`summarizer._answers.request_bytes` makes the same), so files written before replay
+    as they did; the answer is the completion's JSON. A replayed answer is counted as the
+    request it stands for, so a replay reports the requests and tokens of the run it replays.
+    """
+
+    def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(path)
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, status INTEGER, body BLOB)"
         )
         self.hits = self.misses = 0
+        self.chat_path = "/v1/chat/completions"
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = await request.aread()
-        key = hashlib.sha256(
-            request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
-        ).hexdigest()
-        row = self.db.execute("SELECT status, body FROM answers WHERE key = ?", (key,)).fetchone()
-        if row is not None:
-            self.hits += 1
-            return httpx2.Response(
-                row[0], headers={"content-type": "application/json"}, content=row[1]
-            )
-        self.misses += 1
-        response = await self.inner.handle_async_request(request)
-        content = await response.aread()
-        if response.status_code == 200 and request.url.path.endswith("/chat/completions"):
-            self.db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", (key, 200, content))
-            self.db.commit()
-        return httpx2.Response(response.status_code, headers=response.headers, content=content)
+    def around(self, model: Model) -> Model:
+        """``model`` with these answers in front: a :class:`Summarizer`'s model wrapper."""
+        base_url = getattr(model, "base_url", None)
+        if base_url is not None:
+            self.chat_path = urlsplit(str(base_url)).path.rstrip("/") + "/chat/completions"
+        return CachingModel(model, self, hit="online")
+
+    def get(self, request: dict[str, Any]) -> tuple[str, str | None]:
+        head = f"POST {self.chat_path}\n".encode()
+        key = hashlib.sha256(head + request_bytes(request)).hexdigest()
+        row = self.db.execute(
+            "SELECT body FROM answers WHERE key = ? AND status = 200", (key,)
+        ).fetchone()
+        if row is None:
+            self.misses += 1
+            return key, None
+        self.hits += 1
+        body = row[0]
+        return key, body.decode() if isinstance(body, bytes) else str(body)
+
+    async def put(self, key: str, answer: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", (key, 200, answer.encode())
+        )
+        self.db.commit()
 
 
 async def main() -> None:
@@ -112,15 +129,15 @@ async def main() -> None:
     docs = [d for d in load_gold(args.gold) if args.corpus in (None, d.get("source_corpus"))]
     docs = select(docs, limit=args.limit, per_corpus=args.per_corpus, split=args.split)
     settings = Settings.resolve()
-    transport = CachingTransport(httpx2.AsyncHTTPTransport(), args.answers)
-    client = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
+    answers = ReplayedAnswers(args.answers)
     started = time.monotonic()
     throttle = Throttle(1)
     with (
         tempfile.TemporaryDirectory() as tmp,
         Store(args.store or Path(tmp) / "eval.db") as store,
     ):
-        async with Summarizer(settings=settings, gate=throttle, http_client=client) as s:
+        async with Summarizer(settings=settings, gate=throttle) as s:
+            s._wrap = answers.around
             progress = _Progress(len(docs), quiet=False)
             run = await evaluate(docs, store, s, throttle=throttle, on_progress=progress)
     scores = run.scores()
@@ -129,7 +146,7 @@ async def main() -> None:
         print(format_labels(scores, name))
     print(
         f"{len(docs)} documents, {time.monotonic() - started:.0f} s, answers replayed "
-        f"{transport.hits}, asked {transport.misses}, failed {sorted(run.failed)}",
+        f"{answers.hits}, asked {answers.misses}, failed {sorted(run.failed)}",
         file=sys.stderr,
     )
     if args.out:

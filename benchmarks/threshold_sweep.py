@@ -24,11 +24,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx2
-
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
-from eval_cached import CachingTransport  # noqa: E402
+from eval_cached import ReplayedAnswers  # noqa: E402
 
 from summarizer import _evidence, _replies  # noqa: E402
 from summarizer._evaluate import evaluate, load_gold, select  # noqa: E402
@@ -41,14 +39,14 @@ THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 async def _scores(docs: list[dict[str, Any]], answers: Path) -> dict[str, Any]:
     settings = Settings.resolve()
-    transport = CachingTransport(httpx2.AsyncHTTPTransport(), answers)
-    client = httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
+    replayed = ReplayedAnswers(answers)
     throttle = Throttle(1)
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "eval.db") as store:
-        async with Summarizer(settings=settings, gate=throttle, http_client=client) as s:
+        async with Summarizer(settings=settings, gate=throttle) as s:
+            s._wrap = replayed.around
             run = await evaluate(docs, store, s, throttle=throttle)
     if run.failed:
-        return {"missing_answers": transport.misses, "failed": sorted(run.failed)}
+        return {"missing_answers": replayed.misses, "failed": sorted(run.failed)}
     overall: dict[str, Any] = run.scores()["pipeline"]["overall"].scores()
     return {k: overall[k] for k in ("evidence", "stance", "commitment")}
 

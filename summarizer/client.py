@@ -1,6 +1,8 @@
 """The request step: one structured question to the model, validated, re-asked, metered.
 
-Two budgets, kept apart on purpose:
+:class:`ModelClient` asks; a :class:`~summarizer._model.Model` answers each request it builds
+(by default :class:`OpenAIModel`, an OpenAI-compatible endpoint). Two budgets, kept apart on
+purpose:
 
 * transport retries (:class:`~summarizer.retrying.RetryPolicy`) repeat the *same* request when
   the provider fails (429, 5xx, timeouts); the ``openai`` client runs with ``max_retries=0`` so
@@ -9,10 +11,11 @@ Two budgets, kept apart on purpose:
 
 ``instructor`` turns the pydantic model into the request (JSON mode, JSON schema or tools) and
 parses the answer, its work done once per answer model (:mod:`summarizer._structured`); the
-``openai`` SDK sends the request. We drive the re-ask loop ourselves so that each re-ask
-carries only the *last* bad answer (cost grows linearly, not quadratically, with re-asks) and
-so that usage is counted for every attempt, failed ones included. Provider exceptions are
-translated here, at the boundary, into :mod:`summarizer.exceptions`.
+``openai`` SDK sends the request (:class:`OpenAIModel`). We drive the re-ask loop ourselves
+so that each re-ask carries only the *last* bad answer (cost grows linearly, not
+quadratically, with re-asks) and so that usage is counted for every attempt, failed ones
+included. Provider exceptions are translated by the model, at the boundary, into
+:mod:`summarizer.exceptions`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar, get_args, get_origin
 
@@ -34,13 +36,14 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from summarizer import prompts
-from summarizer._answers import ANSWER_CACHE, AnswerCache, request_key
+from summarizer._answers import ANSWER_CACHE, AnswerCache, CachingModel, request_key
 from summarizer._chunking import CHARS_PER_TOKEN
 from summarizer._confidence import label_probabilities
 from summarizer._input import BodyTooLarge, ByteCap
+from summarizer._model import Meter, Model, Reply, bill
 from summarizer._parallel import finish_in_flight
 from summarizer._structured import StructuredQuestion
-from summarizer.config import Secret, Settings, mask_url
+from summarizer.config import OPENAI_URL, Secret, Settings, mask_url
 from summarizer.exceptions import (
     AuthenticationError,
     BadRequestError,
@@ -52,7 +55,6 @@ from summarizer.exceptions import (
     TruncatedOutputError,
     ValidationExhaustedError,
 )
-from summarizer.models import Usage
 from summarizer.retrying import MalformedResponseError
 
 __all__ = [
@@ -60,7 +62,10 @@ __all__ = [
     "MAX_RESPONSE_BYTES",
     "AnswerCache",
     "Meter",
+    "Model",
     "ModelClient",
+    "OpenAIModel",
+    "Reply",
     "RequestGate",
     "ResponseTooLargeError",
     "cap_responses",
@@ -151,26 +156,12 @@ class RequestGate(Protocol):
     def release(self, estimate: int, used: int | None, error: BaseException | None) -> None: ...
 
 
-@dataclass
-class Meter:
-    """Usage of one article, summed over every request, retry and re-ask.
+class OpenAIModel(Model):
+    """An OpenAI-compatible endpoint: the ``openai`` SDK under our retry policy.
 
-    ``reused_tokens`` are those of answers taken from an :class:`AnswerCache`: billed by an
-    earlier run, not by this one, but spent by the article against its token budget, so a
-    rerun decides as the first run would have."""
-
-    usage: Usage = field(default_factory=Usage)
-    reused_requests: int = 0
-    reused_tokens: int = 0
-    started: float = field(default_factory=time.monotonic)
-    warnings: list[str] = field(default_factory=list)
-
-    def snapshot(self) -> Usage:
-        return self.usage.model_copy(update={"seconds": round(time.monotonic() - self.started, 3)})
-
-
-class ModelClient:
-    """An ``AsyncOpenAI`` client wrapped with our retry policy, re-asks and metering."""
+    Each attempt is admitted by ``gate``, bounded as a whole by the timeout and counted in the
+    meter (requests, tokens, retries) as it happens; a failure is raised translated into
+    :mod:`summarizer.exceptions`, with its status, body and attempts."""
 
     def __init__(
         self,
@@ -179,11 +170,10 @@ class ModelClient:
         base_url: str,
         http_client: httpx2.AsyncClient | None = None,
         gate: RequestGate | None = None,
-        cache: AnswerCache | None = None,
     ) -> None:
         self.settings = settings
+        self.base_url = base_url
         self.gate = gate
-        self.cache = cache
         key = settings.api_key.reveal() if settings.api_key is not None else "local-no-key"
         self._openai = openai.AsyncOpenAI(
             api_key=key,
@@ -194,39 +184,14 @@ class ModelClient:
                 http_client or openai.DefaultAsyncHttpx2Client(timeout=settings.timeout)
             ),
         )
-        self._mode = _MODES[settings.mode]
-        # llama.cpp's server turns a schema in response_format into a grammar (JSON mode).
-        self._grammar = settings.backend == "local" and self._mode is instructor.Mode.JSON
 
     async def aclose(self) -> None:
         await self._openai.close()
 
-    def _question(self, response_model: type[BaseModel]) -> StructuredQuestion:
-        """``response_model`` prepared for this client's mode (once per model class)."""
-        return StructuredQuestion.of(response_model, self._mode, grammar=self._grammar)
-
-    async def _send(self, kwargs: dict[str, Any], meter: Meter) -> Any:
-        """One logical request: answered from the cache when an earlier run received its
-        answer (nothing sent, nothing billed), else sent and its answer stored at once."""
-        cache = self.cache if self.cache is not None else ANSWER_CACHE.get()
-        if cache is not None:
-            key, stored = cache.get(kwargs)
-            if stored is not None:
-                answer = ChatCompletion.construct(**json.loads(stored))
-                used = answer.usage
-                meter.reused_requests += 1
-                meter.reused_tokens += used.total_tokens if used is not None else 0
-                return answer
-        answer = await self._sent(kwargs, meter)
-        if cache is not None:
-            # A store that cannot take it (disk full) raises its error: the night stops.
-            await cache.put(key, answer.to_json(indent=None))
-        return answer
-
-    async def _sent(self, kwargs: dict[str, Any], meter: Meter) -> Any:
+    async def request(self, request: dict[str, Any], meter: Meter) -> Reply:
         """Transport retries around ``chat.completions.create``."""
         gate = self.gate
-        estimate = _estimate_tokens(kwargs)
+        estimate = _estimate_tokens(request)
 
         async def attempt() -> Any:
             if gate is not None:
@@ -238,7 +203,7 @@ class ModelClient:
                 # flight when the article fails elsewhere is let finish and counted.
                 async with asyncio.timeout(self.settings.timeout):
                     answer = await finish_in_flight(
-                        self._openai.chat.completions.create(**kwargs), partial(_bill, meter)
+                        self._openai.chat.completions.create(**request), partial(bill, meter)
                     )
             except TimeoutError as exc:
                 if gate is not None:
@@ -259,9 +224,69 @@ class ModelClient:
             meter.usage.transport_retries += 1
 
         try:
-            return await self.settings.retry.run(attempt, on_retry)
+            return Reply(await self.settings.retry.run(attempt, on_retry))
         except Exception as exc:
             raise translate_provider_error(exc, meter, secret=self.settings.api_key) from exc
+
+
+class ModelClient:
+    """Structured questions asked of a :class:`~summarizer._model.Model`, validated, re-asked
+    and metered.
+
+    ``model`` answers each request (injectable, as an ``httpx`` client's transport is); by
+    default an :class:`OpenAIModel` on ``base_url`` (the configured one, else OpenAI's), with
+    ``http_client`` and ``gate``. ``cache`` (else the :data:`ANSWER_CACHE` of the context)
+    answers the requests an earlier run received (:class:`~summarizer._answers.CachingModel`).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        base_url: str | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        gate: RequestGate | None = None,
+        cache: AnswerCache | None = None,
+        model: Model | None = None,
+    ) -> None:
+        self.settings = settings
+        self.gate = gate
+        self.cache = cache
+        self.model = model or OpenAIModel(
+            settings,
+            base_url=base_url or settings.base_url or OPENAI_URL,
+            http_client=http_client,
+            gate=gate,
+        )
+        self._mode = _MODES[settings.mode]
+        # llama.cpp's server turns a schema in response_format into a grammar (JSON mode).
+        self._grammar = settings.backend == "local" and self._mode is instructor.Mode.JSON
+
+    async def aclose(self) -> None:
+        await self.model.aclose()
+
+    def _question(self, response_model: type[BaseModel]) -> StructuredQuestion:
+        """``response_model`` prepared for this client's mode (once per model class)."""
+        return StructuredQuestion.of(response_model, self._mode, grammar=self._grammar)
+
+    async def _send(self, request: dict[str, Any], meter: Meter) -> ChatCompletion:
+        """One logical request, answered by the model (through the cache, when there is one)
+        and attributed in ``meter`` by how it was billed."""
+        cache = self.cache if self.cache is not None else ANSWER_CACHE.get()
+        model = self.model if cache is None else CachingModel(self.model, cache)
+        reply = await model.request(request, meter)
+        completion = reply.completion
+        if not completion.choices:  # a kept or batched answer without one: nothing to parse
+            empty = MalformedResponseError("the answer has no choices")
+            raise translate_provider_error(empty, meter, secret=self.settings.api_key) from empty
+        if reply.billed == "earlier":
+            used = completion.usage
+            meter.reused_requests += 1
+            meter.reused_tokens += used.total_tokens if used is not None else 0
+        elif reply.billed == "batch" and completion.usage is not None:
+            meter.batch.prompt_tokens += completion.usage.prompt_tokens or 0
+            meter.batch.completion_tokens += completion.usage.completion_tokens or 0
+        return completion
 
     async def ask(
         self,
@@ -363,14 +388,6 @@ def _parse(
             f"the model endpoint sent an unusable response ({type(exc).__name__}: {exc})"[:300],
             usage=meter.snapshot(),
         ) from exc
-
-
-def _bill(meter: Meter, answer: Any) -> None:
-    """Count an answer's tokens: per attempt, since an answer retried away was billed too."""
-    used = getattr(answer, "usage", None)
-    if used is not None:
-        meter.usage.prompt_tokens += used.prompt_tokens or 0
-        meter.usage.completion_tokens += used.completion_tokens or 0
 
 
 def _check_budget(budget: int | None, meter: Meter, question: str) -> None:

@@ -23,6 +23,7 @@ prompt caching (llama.cpp) reads it once.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -49,8 +50,9 @@ from summarizer._document import Document
 from summarizer._grammar import article
 from summarizer._input import check_text, text_sha256
 from summarizer._language import detect_language
+from summarizer._model import Meter, Model
 from summarizer._parallel import Parallel, side_by_side
-from summarizer.client import Meter, ModelClient, RequestGate
+from summarizer.client import ModelClient, OpenAIModel, RequestGate
 from summarizer.config import OPENAI_URL, Backend, Mode, Settings
 from summarizer.exceptions import (
     ConfigurationError,
@@ -124,6 +126,9 @@ class Summarizer:
         self._http_client = http_client
         self._gate = gate
         self._client: ModelClient | None = None
+        # What a batch backend puts around the endpoint's model (the Batch API's store, an
+        # evaluation's replayed answers); set before the first question.
+        self._wrap: Callable[[Model], Model] | None = None
         self._server: LocalServer | None = None
 
     def __repr__(self) -> str:
@@ -154,12 +159,15 @@ class Summarizer:
             if base_url is None and self.settings.backend == "local":
                 self._server = await asyncio.to_thread(_local_server, self._server)
                 base_url = self._server.base_url
-            self._client = ModelClient(
+            model: Model = OpenAIModel(
                 self.settings,
                 base_url=base_url or OPENAI_URL,
                 http_client=self._http_client,
                 gate=self._gate,
             )
+            if self._wrap is not None:
+                model = self._wrap(model)
+            self._client = ModelClient(self.settings, model=model)
         return self._client
 
     async def asummarize(
@@ -172,11 +180,15 @@ class Summarizer:
         language: str | None = None,
         outlet: str | None = None,
         author: str | None = None,
+        meter: Meter | None = None,
     ) -> ArticleSummary:
-        """Summarize one article. Raises a :class:`~summarizer.exceptions.SummarizerError`."""
+        """Summarize one article. Raises a :class:`~summarizer.exceptions.SummarizerError`.
+
+        ``meter`` (new by default) has the article's usage added to it as its questions are
+        answered: the batch runner passes its own to read the Batch API's discounted share."""
         original, text = text, check_text(text)
         language = language or detect_language(text)
-        meter = Meter()
+        meter = meter if meter is not None else Meter()
         limit = self.settings.max_input_tokens
         doc = Document(text, language, published, original, sentence_limit(limit))
         client = await self._model_client()

@@ -1,5 +1,9 @@
 """Helpers for tests and for re-recording cassettes against the embedded local model.
 
+:class:`FunctionModel` answers a :class:`~summarizer.client.ModelClient`'s questions with a
+Python function (``ModelClient(settings, model=FunctionModel(answer))``): canned answers
+without an HTTP server.
+
 ``python -m summarizer.testing record`` re-records every cassette: it runs the cassette tests
 with ``--record-mode=rewrite`` and ``SUMMARIZER_RECORD=local``, so the tests start the embedded
 llama.cpp server and every recorded answer is a real model answer. CI replays them with
@@ -14,8 +18,9 @@ import sys
 from pathlib import Path
 
 from summarizer._fetch import ArticleInput, plain_article
+from summarizer._model import FunctionModel
 
-__all__ = ["REPLAY_BASE_URL", "cassette_base_url", "main", "read_article"]
+__all__ = ["REPLAY_BASE_URL", "FunctionModel", "cassette_base_url", "main", "read_article"]
 
 REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
 """Where replayed requests pretend to go; vcrpy answers them, nothing listens there."""

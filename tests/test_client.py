@@ -1,9 +1,12 @@
-"""ModelClient against a real local HTTP server speaking OpenAI chat completions.
+"""ModelClient against a real local HTTP server speaking OpenAI chat completions, and its
+re-asks against a scripted model.
 
-Nothing here mocks ``openai`` or ``instructor``: each test scripts the HTTP responses of a
-``pytest-httpserver`` endpoint on this machine and checks what a caller sees: the result or
-the typed error, the waits the retry policy asked for, the usage metered and the messages a
-re-ask sends back to the model. Waits are recorded, never slept.
+Nothing here mocks ``openai`` or ``instructor``: the transport tests script the HTTP responses
+of a ``pytest-httpserver`` endpoint on this machine and check what a caller sees: the result or
+the typed error, the waits the retry policy asked for and the usage metered. The re-ask tests
+need only the answers, so a :class:`~summarizer.testing.FunctionModel` gives them (the client's
+seam, below the re-ask loop and above the SDK) and they check the messages a re-ask sends back
+to the model. Waits are recorded, never slept.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from summarizer import Summarizer, _by_id, summarize
+from summarizer._model import Model
 from summarizer.client import Meter, ModelClient
 from summarizer.config import Secret, Settings
 from summarizer.exceptions import (
@@ -40,6 +44,7 @@ from summarizer.exceptions import (
 from summarizer.grounding import AlignedText, segment
 from summarizer.models import ClaimKind, EvidenceAnswer, EvidenceStatus, Shown
 from summarizer.retrying import RetryPolicy
+from summarizer.testing import FunctionModel
 
 # These tests start their own servers on loopback; everything else stays blocked.
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "localhost"])
@@ -131,8 +136,11 @@ class Run:
     error: BaseException | None = None
 
 
-def ask(base_url: str, **overrides: Any) -> Run:
-    """Build a client the way a user would and ask one EvidenceAnswer question."""
+def ask(
+    base_url: str = "http://127.0.0.1:9/v1", *, model: Model | None = None, **overrides: Any
+) -> Run:
+    """Build a client the way a user would (on ``model`` if given, else on the endpoint at
+    ``base_url``) and ask one EvidenceAnswer question."""
     waits: list[float] = []
 
     async def record(seconds: float) -> None:
@@ -146,7 +154,7 @@ def ask(base_url: str, **overrides: Any) -> Run:
     run = Run(Meter(), waits)
 
     async def main() -> None:
-        client = ModelClient(settings, base_url=base_url)
+        client = ModelClient(settings, base_url=base_url, model=model)
         try:
             run.result = await client.ask(
                 EvidenceAnswer,
@@ -161,6 +169,23 @@ def ask(base_url: str, **overrides: Any) -> Run:
 
     asyncio.run(asyncio.wait_for(main(), timeout=5))
     return run
+
+
+def scripted(*answers: dict[str, Any]) -> FunctionModel:
+    """A model that gives ``answers`` in order, and records the requests it was asked."""
+    script = list(answers)
+
+    def answer(_request: dict[str, Any]) -> dict[str, Any]:
+        assert script, "the client asked more often than the test allows"
+        return script.pop(0)
+
+    return FunctionModel(answer)
+
+
+def messages(model: FunctionModel, n: int) -> list[dict[str, Any]]:
+    """The messages of the ``n``-th request (1-based) ``model`` was asked."""
+    found: list[dict[str, Any]] = model.requests[n - 1]["messages"]
+    return found
 
 
 def drain(httpserver: HTTPServer, *, requests: int) -> None:
@@ -302,57 +327,51 @@ def test_read_timeout_is_retried_then_unavailable(httpserver: HTTPServer) -> Non
 # --------------------------------------------------------------------------- validation re-asks
 
 
-def test_schema_invalid_answer_is_reasked_with_the_problem(httpserver: HTTPServer) -> None:
+def test_schema_invalid_answer_is_reasked_with_the_problem() -> None:
     bad = json.dumps({"statement": "maybe"})
-    endpoint = serve(
-        httpserver,
-        reply(completion(bad, prompt_tokens=30, completion_tokens=4)),
-        reply(completion(VALID, prompt_tokens=50, completion_tokens=6)),
+    model = scripted(
+        completion(bad, prompt_tokens=30, completion_tokens=4),
+        completion(VALID, prompt_tokens=50, completion_tokens=6),
     )
-    run = ask(httpserver.url_for("/v1"))
+    run = ask(model=model)
 
     assert run.error is None
     assert run.result is not None and run.result.status is EvidenceStatus.none_provided
     usage = run.meter.usage
     assert (usage.requests, usage.reasks) == (2, 1)
     assert (usage.prompt_tokens, usage.completion_tokens) == (80, 10)
-    second = endpoint.messages(2)
+    second = messages(model, 2)
     assert second[-2] == {"role": "assistant", "content": bad}
     assert second[-1]["role"] == "user"
     assert "statement" in second[-1]["content"]
 
 
-def test_ungrounded_sentence_number_is_reasked(httpserver: HTTPServer) -> None:
-    endpoint = serve(
-        httpserver,
-        reply(
-            completion(json.dumps({"statement": "fact", "evidence": "shown", "cue_sentence": 99}))
-        ),
-        reply(completion(VALID)),
+def test_ungrounded_sentence_number_is_reasked() -> None:
+    model = scripted(
+        completion(json.dumps({"statement": "fact", "evidence": "shown", "cue_sentence": 99})),
+        completion(VALID),
     )
-    run = ask(httpserver.url_for("/v1"))
+    run = ask(model=model)
 
     assert run.error is None and run.result is not None
     assert run.meter.usage.reasks == 1
-    assert "S99 does not exist" in endpoint.messages(2)[-1]["content"]
+    assert "S99 does not exist" in messages(model, 2)[-1]["content"]
 
 
-def test_invalid_json_is_reasked_saying_json(httpserver: HTTPServer) -> None:
-    endpoint = serve(httpserver, reply(completion("{not json")), reply(completion(VALID)))
-    run = ask(httpserver.url_for("/v1"))
+def test_invalid_json_is_reasked_saying_json() -> None:
+    model = scripted(completion("{not json"), completion(VALID))
+    run = ask(model=model)
 
     assert run.error is None and run.result is not None
     assert run.meter.usage.reasks == 1
-    assert endpoint.messages(2)[-2] == {"role": "assistant", "content": "{not json"}
-    assert "JSON" in endpoint.messages(2)[-1]["content"]
+    assert messages(model, 2)[-2] == {"role": "assistant", "content": "{not json"}
+    assert "JSON" in messages(model, 2)[-1]["content"]
 
 
-def test_always_invalid_exhausts_the_reasks(httpserver: HTTPServer) -> None:
-    bad = reply(
-        completion(json.dumps({"statement": "maybe"}), prompt_tokens=20, completion_tokens=3)
-    )
-    endpoint = serve(httpserver, *([bad] * 5))
-    run = ask(httpserver.url_for("/v1"))
+def test_always_invalid_exhausts_the_reasks() -> None:
+    bad = completion(json.dumps({"statement": "maybe"}), prompt_tokens=20, completion_tokens=3)
+    model = scripted(*([bad] * 5))
+    run = ask(model=model)
 
     assert isinstance(run.error, ValidationExhaustedError)
     assert run.error.attempts == 3
@@ -360,44 +379,56 @@ def test_always_invalid_exhausts_the_reasks(httpserver: HTTPServer) -> None:
     assert run.error.usage is not None
     assert (run.error.usage.prompt_tokens, run.error.usage.completion_tokens) == (60, 9)
     assert (run.error.usage.requests, run.error.usage.reasks) == (3, 2)
-    assert len(endpoint.bodies) == 3
+    assert len(model.requests) == 3
 
 
-def test_reasks_carry_only_the_last_bad_answer(httpserver: HTTPServer) -> None:
+def test_reasks_carry_only_the_last_bad_answer() -> None:
     answers = [json.dumps({"statement": f"wrong-{n}"}) for n in range(1, 5)]
-    endpoint = serve(httpserver, *(reply(completion(a)) for a in answers))
-    run = ask(httpserver.url_for("/v1"), max_reasks=3)
+    model = scripted(*(completion(a) for a in answers))
+    run = ask(model=model, max_reasks=3)
 
     assert isinstance(run.error, ValidationExhaustedError)
-    assert len(endpoint.bodies) == 4
-    original = len(endpoint.messages(1))
-    assert [len(endpoint.messages(n)) for n in (2, 3, 4)] == [original + 2] * 3
-    fourth = endpoint.messages(4)
+    assert len(model.requests) == 4
+    original = len(messages(model, 1))
+    assert [len(messages(model, n)) for n in (2, 3, 4)] == [original + 2] * 3
+    fourth = messages(model, 4)
     assert text_of(fourth, "assistant") == answers[2]  # only the answer just before it
     for older in answers[:2]:
         assert older not in json.dumps(fourth)
 
 
-def test_truncated_answer_is_not_reasked(httpserver: HTTPServer) -> None:
-    cut = reply(completion('{"status": "prov', completion_tokens=60, finish_reason="length"))
-    endpoint = serve(httpserver, cut, reply(completion(VALID)))
-    run = ask(httpserver.url_for("/v1"))
+def test_truncated_answer_is_not_reasked() -> None:
+    cut = completion('{"status": "prov', completion_tokens=60, finish_reason="length")
+    model = scripted(cut, completion(VALID))
+    run = ask(model=model)
 
     assert isinstance(run.error, TruncatedOutputError)
     assert run.error.usage is not None and run.error.usage.completion_tokens == 60
-    assert len(endpoint.bodies) == 1
+    assert len(model.requests) == 1
 
 
-def test_token_budget_stops_the_reasks(httpserver: HTTPServer) -> None:
-    bad = reply(
-        completion(json.dumps({"statement": "maybe"}), prompt_tokens=70, completion_tokens=10)
-    )
-    endpoint = serve(httpserver, *([bad] * 3))
-    run = ask(httpserver.url_for("/v1"), token_budget=100)
+def test_token_budget_stops_the_reasks() -> None:
+    bad = completion(json.dumps({"statement": "maybe"}), prompt_tokens=70, completion_tokens=10)
+    model = scripted(*([bad] * 3))
+    run = ask(model=model, token_budget=100)
 
     assert isinstance(run.error, TokenBudgetExceededError)
-    assert len(endpoint.bodies) == 2
+    assert len(model.requests) == 2
     assert run.error.usage is not None and run.error.usage.total_tokens == 160
+
+
+def test_a_reask_sends_the_same_request_over_http(httpserver: HTTPServer) -> None:
+    """The scripted model sees the request the endpoint is sent: the re-asks above hold there."""
+    bad = json.dumps({"statement": "maybe"})
+    endpoint = serve(httpserver, reply(completion(bad)), reply(completion(VALID)))
+    model = scripted(completion(bad), completion(VALID))
+    over_http, scripted_run = ask(httpserver.url_for("/v1")), ask(model=model)
+
+    assert over_http.error is None and scripted_run.error is None
+    assert endpoint.bodies == [json.loads(json.dumps(r)) for r in model.requests]
+    assert over_http.meter.usage == scripted_run.meter.usage.model_copy(
+        update={"seconds": over_http.meter.usage.seconds}
+    )
 
 
 def test_empty_choices_is_a_typed_error(httpserver: HTTPServer) -> None:

@@ -1,12 +1,15 @@
 """Scale-out: the nightly batch through the OpenAI Batch API (files + batches, half price).
 
-The pipeline is not rewritten for it. It runs as online, but its HTTP transport is a
-:class:`DeferringTransport`: a question already answered by a batch is answered from the store
-at once; a new one is queued in the store under a ``custom_id`` (sha256 of the request body,
-so the same question of the same article is the same id on every run) and the article is set
-aside (:class:`ArticleDeferred`, it stays pending). When every article in flight waits, the
-wave closes and the next articles go. At the end, the queued requests are written to JSONL
-files (at most 50,000 requests and 190 MB each), uploaded, and turned into batches.
+The pipeline is not rewritten for it. It runs as online, but its questions are answered by a
+:class:`BatchModel` behind the batches' answers (the model seam, :mod:`summarizer._model`): a
+question already answered by a batch is answered from the store at once
+(:class:`BatchAnswers`, through the answer cache every kept answer goes through); a new one is
+queued in the store under a ``custom_id`` (sha256 of the request body, so the same question of
+the same article is the same id on every run) and the article is set aside
+(:class:`ArticleDeferred`, raised by the model, above the ``openai`` SDK; the article stays
+pending). When every article in flight waits, the wave closes and the next articles go. At the
+end, the queued requests are written to JSONL files (at most 50,000 requests and 190 MB each),
+uploaded, and turned into batches.
 
 The next run of the same command collects finished batches (output and error files), runs the
 pipeline again, and the articles whose questions are all answered are validated and grounded
@@ -37,10 +40,11 @@ from typing import Any
 import httpx2
 import openai
 
+from summarizer._answers import CachingModel, request_body, request_bytes
+from summarizer._model import Meter, Model, Reply
 from summarizer.batch._limits import Throttle
 from summarizer.batch._runner import (
     BATCH_API_PARALLEL,
-    BATCH_USAGE,
     ArticleDeferred,
     BatchOptions,
     BatchStats,
@@ -48,15 +52,17 @@ from summarizer.batch._runner import (
     run_batch,
 )
 from summarizer.batch._store import Store
-from summarizer.client import Meter, translate_provider_error
+from summarizer.client import translate_provider_error
 from summarizer.config import Settings
+from summarizer.exceptions import SummarizerError
 from summarizer.pipeline import Summarizer
 
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_REQUESTS",
     "ApiBatchStats",
-    "DeferringTransport",
+    "BatchAnswers",
+    "BatchModel",
     "cancel_batches",
     "collect_batches",
     "custom_id",
@@ -82,10 +88,37 @@ def _is_reask(body: dict[str, Any]) -> bool:
     return any(isinstance(m, dict) and m.get("role") == "assistant" for m in body["messages"])
 
 
-class DeferringTransport(httpx2.AsyncBaseTransport):
-    """Chat requests answered from the store, or queued for a batch; re-asks go online."""
+class BatchAnswers:
+    """The Batch API's answers in the store, as the answer cache in front of a
+    :class:`BatchModel` (:class:`~summarizer._answers.CachingModel`, billed ``batch``): the
+    answer a batch gave to a request, by its ``custom_id``. :func:`collect_batches` writes
+    them; an answer received online is not a batch's and is not kept here."""
 
-    def __init__(self, store: Store, online: httpx2.AsyncBaseTransport) -> None:
+    def __init__(self, store: Store) -> None:
+        self._requests = store.batch_requests
+
+    def get(self, request: dict[str, Any]) -> tuple[str, str | None]:
+        body = request_body(request)
+        cid = custom_id(body)
+        found = None if _is_reask(body) else self._requests.request(cid)
+        answered = found is not None and found.state == "answered" and found.status == 200
+        return cid, found.response if answered and found is not None else None
+
+    async def put(self, key: str, answer: str) -> None:
+        """Nothing: only a batch's answers are kept (by :func:`collect_batches`)."""
+
+
+class BatchModel(Model):
+    """The questions no batch answered: queued for the next one, the article deferred;
+    re-asks, and requests the batches failed too often, go ``online``; a request a batch
+    refused for good fails as the endpoint's refusal would.
+
+    The deferral is raised here, above the ``openai`` SDK and the retry policy, so nothing on
+    the way can take it for a failed request. :meth:`answering` puts the batches' answers in
+    front (billed ``batch``: the article's discounted share,
+    :attr:`~summarizer._model.Meter.batch`)."""
+
+    def __init__(self, store: Store, online: Model) -> None:
         self.store = store
         self._requests = store.batch_requests
         self.online = online
@@ -95,29 +128,24 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
         self.last_change = time.monotonic()
         self._release = asyncio.Event()
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
-            return await self.online.handle_async_request(request)
-        raw = await request.aread()
-        body = json.loads(raw)
+    def answering(self) -> Model:
+        """This model behind the answers the batches gave: the Batch API's whole model."""
+        return CachingModel(self, BatchAnswers(self.store), hit="batch")
+
+    async def request(self, request: dict[str, Any], meter: Meter) -> Reply:
+        body = request_body(request)
         if _is_reask(body):
-            return await self._online(request)
+            return await self._online(request, meter)
         cid = custom_id(body)
         found = self._requests.request(cid)
         if found is not None and found.state == "online":  # the batches failed it too often
-            return await self._online(request)
+            return await self._online(request, meter)
         if found is not None and found.state in ("answered", "failed"):
-            if found.status == 200:
-                _count_batch_usage(found.response)
-            return httpx2.Response(
-                found.status or 500,
-                content=(found.response or "{}").encode(),
-                headers={"content-type": "application/json"},
-                request=request,
-            )
+            meter.usage.requests += 1
+            raise _refused(found.status or 500, found.response or "{}", meter)
         if found is None:
             self.queued += 1
-            await self._requests.queue(cid, raw.decode())
+            await self._requests.queue(cid, request_bytes(request).decode())
         release = self._release
         self.waiting += 1
         self.last_change = time.monotonic()
@@ -127,10 +155,10 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
             self.waiting -= 1
         raise ArticleDeferred(cid)
 
-    async def _online(self, request: httpx2.Request) -> httpx2.Response:
+    async def _online(self, request: dict[str, Any], meter: Meter) -> Reply:
         self.online_in_flight += 1
         try:
-            return await self.online.handle_async_request(request)
+            return await self.online.request(request, meter)
         finally:
             self.online_in_flight -= 1
             self.last_change = time.monotonic()
@@ -153,18 +181,17 @@ class DeferringTransport(httpx2.AsyncBaseTransport):
         await self.online.aclose()
 
 
-def _count_batch_usage(response: str | None) -> None:
-    """Add an answer's tokens to the article's Batch API share (the meter counts them too)."""
-    counted = BATCH_USAGE.get()
-    if counted is None:
-        return
-    try:
-        used = json.loads(response or "{}")["usage"]
-        prompt, completion = int(used["prompt_tokens"]), int(used["completion_tokens"])
-    except (ValueError, TypeError, KeyError):
-        return  # an answer without usage: the meter counts nothing for it either
-    counted.prompt_tokens += prompt
-    counted.completion_tokens += completion
+def _refused(status: int, response: str, meter: Meter) -> SummarizerError:
+    """A batch's final refusal of a request (a 4xx), as the endpoint's would be translated."""
+    error = openai.APIStatusError(
+        f"Error code: {status} - {response}",
+        response=httpx2.Response(status, content=response.encode(), request=_CHAT),
+        body=json.loads(response),
+    )
+    return translate_provider_error(error, meter)
+
+
+_CHAT = httpx2.Request("POST", "https://api.openai.com/v1/chat/completions")
 
 
 @dataclass
@@ -225,19 +252,22 @@ async def _wave_run(
     options: BatchOptions,
     on_progress: Callable[[BatchStats], None] | None,
 ) -> BatchStats:
-    deferring = DeferringTransport(store, httpx2.AsyncHTTPTransport())
     concurrency = batch_concurrency(settings, options.concurrency, api_batch=True)
     throttle = Throttle(concurrency, rpm=options.rpm, tpm=options.tpm)
-    summarizer = Summarizer(
-        settings=settings,
-        http_client=httpx2.AsyncClient(transport=deferring, timeout=settings.timeout),
-        gate=throttle,
-    )
+    summarizer = Summarizer(settings=settings, gate=throttle)
+    deferring: list[BatchModel] = []  # one, around the endpoint's model once it is made
+
+    def defer(online: Model) -> Model:
+        deferring.append(BatchModel(store, online))
+        return deferring[-1].answering()
+
+    summarizer._wrap = defer
 
     async def close_waves() -> None:
         while True:
             await asyncio.sleep(_QUIET / 4)
-            deferring.close_wave_if_quiet()
+            for model in deferring:
+                model.close_wave_if_quiet()
 
     closer = asyncio.create_task(close_waves())
     try:
@@ -254,7 +284,8 @@ async def _wave_run(
     finally:
         closer.cancel()
         await asyncio.gather(closer, return_exceptions=True)
-        deferring.release_all()
+        for model in deferring:
+            model.release_all()
 
 
 def _api_client(settings: Settings) -> openai.AsyncOpenAI:

@@ -23,7 +23,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,6 +32,7 @@ from summarizer import prompts
 from summarizer._files import atomic_writer, sweep_leftovers, unwritable, write_atomic
 from summarizer._fingerprint import digest, fingerprint_parts
 from summarizer._input import text_sha256
+from summarizer._model import Meter
 from summarizer._output import check_writable
 from summarizer.batch._inputs import (
     DEFAULT_EXCLUDES,
@@ -59,7 +59,6 @@ from summarizer.pipeline import PROMPTS, Summarizer
 
 __all__ = [
     "BATCH_API_PARALLEL",
-    "BATCH_USAGE",
     "ArticleDeferred",
     "BatchAborted",
     "BatchOptions",
@@ -71,11 +70,6 @@ __all__ = [
     "run_key",
     "schema_hash",
 ]
-
-BATCH_USAGE: ContextVar[Usage | None] = ContextVar("summarizer_batch_usage", default=None)
-"""The tokens of the article being summarized that the Batch API answered, billed at its
-discount: set per article by the runner, added to by the transport that serves those answers
-(answers from a batch and online re-asks go through the same pipeline and meter)."""
 
 _ITEMS_PER_COMMIT = 500
 _DOWN_IN_A_ROW = 20
@@ -105,8 +99,9 @@ class NightUnwritable(BatchAborted):
 class ArticleDeferred(BaseException):
     """An article's questions were handed to the Batch API: it stays pending until answered.
 
-    A ``BaseException`` so that nothing on the way (the ``openai`` SDK, instructor, our retry
-    policy) mistakes it for a failed request and retries it.
+    Raised by the Batch API's model (:class:`~summarizer.batch._openai_batch.BatchModel`),
+    above the ``openai`` SDK; a ``BaseException`` so that nothing on its way up (the re-ask
+    loop, the pipeline's error handling) mistakes it for a failed question.
     """
 
 
@@ -517,18 +512,14 @@ class _Run:
         self.report()
 
     async def _summarize(self, key: str, item: Item, text: str) -> None:
-        batch = Usage()
-        token = BATCH_USAGE.set(batch)
-        try:
-            await self._summarize_counted(key, item, text, batch)
-        finally:
-            BATCH_USAGE.reset(token)
-
-    async def _summarize_counted(self, key: str, item: Item, text: str, batch: Usage) -> None:
         stats, store = self.stats, self.store
         await store.astart(key, self._row_meta(key, item, text), stats.run_id)
         started = time.monotonic()
         async with self.throttle.article():
+            # The article's meter: its share answered by the Batch API (billed at the
+            # discount) is read from it, whether the article succeeds or fails.
+            meter = Meter()
+            batch = meter.batch
             try:
                 if item.error is not None:
                     raise item.error
@@ -542,6 +533,7 @@ class _Run:
                     language=a.language,
                     outlet=a.outlet,
                     author=a.author,
+                    meter=meter,
                 )
             except ArticleDeferred:
                 stats.deferred += 1  # stays pending; a later run gets the batch's answers
