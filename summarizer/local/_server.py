@@ -147,7 +147,8 @@ def _hint(tail: str, returncode: int | None, port: int) -> str:
 class LocalServer:
     """One llama-cpp-python server process serving one GGUF model on localhost.
 
-    ``command`` replaces ``python -m llama_cpp.server`` (tests pass a fake server).
+    ``command`` replaces ``python -m summarizer.local._llama_server`` (llama-cpp-python's
+    server with cheap log-probabilities; tests pass a fake server).
     Call :meth:`ensure_alive` before each batch of requests: it restarts a server that
     died, keeping the same port when it can so existing clients keep working.
     """
@@ -177,7 +178,9 @@ class LocalServer:
         self.extra_args = tuple(extra_args)
         self._default_command = command is None
         self.command: tuple[str, ...] = (
-            (sys.executable, "-m", "llama_cpp.server") if command is None else tuple(command)
+            (sys.executable, "-m", "summarizer.local._llama_server")
+            if command is None
+            else tuple(command)
         )
         self._explicit_port = port
         self._port: int | None = port
