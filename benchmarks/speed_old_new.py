@@ -1,7 +1,9 @@
 """The committed form of ``speed_old_new.sh``'s runs: per commit and corpus the documents, the
 mean seconds a document, the requests asked and their tokens (ids, counts and seconds only).
 
-    python benchmarks/speed_old_new.py OUT_DIR OLD_COMMIT NEW_COMMIT --json F
+    python benchmarks/speed_old_new.py OUT_DIR OLD_COMMIT NEW_COMMIT [MORE_COMMITS] --json F
+
+Each later commit's seconds a document are also given as a ratio to the first's.
 """
 
 from __future__ import annotations
@@ -46,15 +48,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("old")
-    parser.add_argument("new")
+    parser.add_argument("new", nargs="+")
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args()
-    runs = {c: {k: _run(args.out, c, k) for k in CORPORA} for c in (args.old, args.new)}
+    runs = {c: {k: _run(args.out, c, k) for k in CORPORA} for c in (args.old, *args.new)}
     ratio = {
-        k: round(runs[args.new][k]["seconds_per_doc"] / runs[args.old][k]["seconds_per_doc"], 2)
-        for k in CORPORA
+        c: {
+            k: round(runs[c][k]["seconds_per_doc"] / runs[args.old][k]["seconds_per_doc"], 2)
+            for k in CORPORA
+        }
+        for c in args.new
     }
-    result = {"old": args.old, "new": args.new, "runs": runs, "new_over_old_seconds": ratio}
+    result = {"old": args.old, "new": args.new, "runs": runs, "over_old_seconds": ratio}
     args.json.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(ratio))
 

@@ -6,7 +6,8 @@
 #
 # Each commit is exported with `git archive` and runs its own benchmarks/eval_cached.py on the
 # first 2 PolNeAR and the first 2 German documents of the dev gold. Then
-# `python benchmarks/speed_old_new.py OUT_DIR` writes the committed JSON (ids, counts, seconds).
+# `python benchmarks/speed_old_new.py OUT_DIR OLD_COMMIT NEW_COMMIT --json F` writes the committed
+# JSON (ids, counts, seconds). Commits are named as given (use short hashes).
 # Run it alone: a second llama.cpp server, or any other load, slows both (see benchmarks/README.md).
 set -euo pipefail
 old=$1 new=$2 out=$(realpath -m "$3")
