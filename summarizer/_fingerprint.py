@@ -100,10 +100,19 @@ def _files() -> dict[str, str]:
     return out
 
 
+def _is_docstring(statement: Any) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
 @cache
 def _code() -> str:
-    """sha256 over the syntax trees of :data:`RULE_MODULES`, docstrings removed: a comment or
-    docstring edit keeps the key, any change of code changes it."""
+    """sha256 over the syntax trees of :data:`RULE_MODULES`, docstrings removed (a module's,
+    a function's and a constant's, the string under it): a comment or docstring edit keeps the
+    key, any change of code changes it."""
     h = hashlib.sha256()
     for name in RULE_MODULES:
         spec = importlib.util.find_spec(f"summarizer.{name}")
@@ -111,14 +120,8 @@ def _code() -> str:
         tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             body = getattr(node, "body", None)
-            if (
-                isinstance(body, list)
-                and body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
-            ):
-                body[0] = ast.Pass()
+            if isinstance(body, list):
+                body[:] = [ast.Pass() if _is_docstring(s) else s for s in body]
         h.update(name.encode() + b"\0" + ast.dump(tree).encode() + b"\0")
     return h.hexdigest()
 

@@ -250,7 +250,6 @@ class ModelClient:
         model: Model | None = None,
     ) -> None:
         self.settings = settings
-        self.gate = gate
         self.cache = cache
         self.model = model or OpenAIModel(
             settings,

@@ -191,6 +191,8 @@ def test_editing_rule_code_changes_the_key_and_a_docstring_does_not(
     same = code_with(source)
     assert same == _fingerprint._code()
     assert code_with(source.replace('"""The parse of', '"""What the parse of', 1)) == same
+    constant = source + '\n_LIMIT = 3\n"""How many, and why."""\n'
+    assert code_with(constant.replace("How many", "How many at most")) == code_with(constant)
     assert code_with(source.replace("_MAX_FOLLOW = 5", "_MAX_FOLLOW = 6", 1)) != same
 
 

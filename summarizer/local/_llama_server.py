@@ -5,7 +5,7 @@ llama-cpp-python (0.3.x) answers a request for log-probabilities by turning the 
 151,936 values a token for Qwen2.5: 15 of 19 s of a profiled evidence answer), then, for each
 generated token, sorting every (log-probability, token) pair of the vocabulary in Python to
 keep the first few. Measured on the seed article's evidence questions (2 shared cores, the
-prompt already cached): 20–55 s an answer with log-probabilities against 3–4 s without
+prompt already cached): 28–42 s an answer with log-probabilities against 3–4 s without
 (benchmarks/README.md), so the evidence and replies passes, which ask for them, made the
 pipeline about twice as slow as the one before them. The server is started through this
 module, which changes two names inside ``llama_cpp.llama`` and nothing else:
